@@ -1,0 +1,129 @@
+import t from 'tap'
+import { readdirSync } from 'node:fs'
+import { schemasDir } from '../index.js'
+import { makeAjv, schemas, SCHEMA_BASE } from './helpers/ajv.js'
+
+const all = schemas()
+const files = readdirSync(schemasDir).filter((f) => f.endsWith('.json')).sort()
+
+const REQUIRED_FILES = [
+  'common.json', 'envelope.json', 'submission-request.json', 'submission-response.json', 'delivery-status.json',
+  'evidence-list.json', 'evidence.json', 'request-proof.json', 'relay-request.json', 'relay-response.json',
+  'directory-line.json', 'directory-lookup-response.json', 'operator.json', 'directory-change.json',
+  'directory-changes-response.json', 'discovery.json', 'jwks.json', 'trust-list.json', 'problem.json',
+  'webhook-payload.json', 'admin-sender.json', 'admin-sender-patch.json', 'vault-account.json', 'porting-code.json',
+  'port-request.json', 'port-objection.json', 'archive-manifest.json',
+]
+
+// Every code of design notes §9 plus the portability codes.
+const ERROR_CODES = [
+  'malformed-json', 'unsupported-media-type', 'body-too-large', 'schema-violation', 'invalid-vault-address',
+  'auth-required', 'auth-invalid', 'request-replayed', 'sender-unknown', 'sender-disabled', 'sender-mismatch',
+  'node-untrusted', 'admin-unauthorized', 'idempotency-key-missing', 'idempotency-key-reused',
+  'idempotency-in-progress', 'message-id-conflict', 'envelope-invalid', 'content-digest-mismatch',
+  'content-undecryptable', 'content-too-large', 'stamp-invalid', 'recipient-unknown', 'recipient-moved', 'not-found',
+  'method-not-allowed', 'directory-conflict', 'rate-limited', 'unavailable', 'internal-error',
+  'stamp-balance-exhausted', 'porting-code-invalid', 'porting-code-expired', 'porting-code-used',
+  'port-already-pending', 'port-not-cancellable', 'port-cancel-forbidden', 'archive-invalid',
+]
+
+t.test('the required schema files exist', async (t) => {
+  for (const f of REQUIRED_FILES) t.ok(files.includes(f), f)
+})
+
+t.test('every schema has $schema 2020-12, $id = SCHEMA_BASE + file name, title, description', async (t) => {
+  t.equal(all.length, files.length)
+  all.forEach((s, i) => {
+    const f = files[i]!
+    t.equal(s.$schema, 'https://json-schema.org/draft/2020-12/schema', `${f} $schema`)
+    t.equal(s.$id, SCHEMA_BASE + f, `${f} $id`)
+    t.type(s.title, 'string', `${f} title`)
+    t.type(s.description, 'string', `${f} description`)
+    if (f !== 'common.json') t.ok(Array.isArray(s.examples) && s.examples.length > 0, `${f} has examples`)
+  })
+  t.equal(new Set(all.map((s) => s.$id)).size, all.length, '$ids are unique')
+})
+
+t.test('every schema compiles with ajv 2020-12 in strict mode', async (t) => {
+  const ajv = makeAjv()
+  for (const s of all) t.doesNotThrow(() => ajv.getSchema(s.$id) ?? ajv.compile(s), s.$id)
+})
+
+t.test('every examples entry validates (schema examples and $defs examples)', async (t) => {
+  const ajv = makeAjv()
+  for (const s of all) {
+    const validate = ajv.getSchema(s.$id)!
+    for (const [i, ex] of (s.examples ?? []).entries()) t.ok(validate(ex), `${s.$id} example ${i}`, { errors: validate.errors })
+    const defs = (s.$defs ?? {}) as Record<string, { examples?: unknown[] }>
+    for (const [name, def] of Object.entries(defs)) {
+      const v = ajv.getSchema(`${s.$id}#/$defs/${name}`)!
+      for (const [i, ex] of (def.examples ?? []).entries()) t.ok(v(ex), `${s.$id}#/$defs/${name} example ${i}`, { errors: v.errors })
+    }
+  }
+})
+
+t.test('signed payloads are closed; discovery is open', async (t) => {
+  for (const f of ['envelope.json', 'evidence.json', 'request-proof.json', 'directory-line.json', 'trust-list.json', 'archive-manifest.json', 'jws-header.json', 'jwe-header.json']) {
+    t.equal(all.find((s) => s.$id === SCHEMA_BASE + f)?.additionalProperties, false, `${f} closed`)
+  }
+  t.equal(all.find((s) => s.$id === SCHEMA_BASE + 'discovery.json')?.additionalProperties, true, 'discovery open')
+})
+
+t.test('error code enum holds every code of the design notes and the portability codes', async (t) => {
+  const common = all.find((s) => s.$id === SCHEMA_BASE + 'common.json')!
+  const codes = ((common.$defs as Record<string, { enum: string[] }>).errorCode!).enum
+  t.same([...codes].sort(), [...ERROR_CODES].sort())
+  t.equal(new Set(codes).size, codes.length, 'no duplicates')
+})
+
+function example(file: string, i = 0): Record<string, unknown> {
+  return structuredClone(all.find((s) => s.$id === SCHEMA_BASE + file)!.examples![i]) as Record<string, unknown>
+}
+
+t.test('negative samples fail', async (t) => {
+  const ajv = makeAjv()
+  const v = (file: string, data: unknown) => ajv.getSchema(SCHEMA_BASE + file)!(data)
+  const def = (name: string, data: unknown) => ajv.getSchema(`${SCHEMA_BASE}common.json#/$defs/${name}`)!(data)
+
+  for (const bad of ['K7QM3X9R2VHD8P7', 'K7QM3X9R2VHD8P7HX', 'k7qm3x9r2vhd8p7h', 'K7QM-3X9R-2VHD-8P7H', 'K7QM3X9R2VHD8P7U', 'O7QM3X9R2VHD8P7H', 'I7QM3X9R2VHD8P7H', 'L7QM3X9R2VHD8P7H']) {
+    t.notOk(def('vaultAddress', bad), `vault address ${bad}`)
+  }
+  t.ok(def('vaultAddress', 'K7QM3X9R2VHD8P7H'))
+
+  const env = example('envelope.json')
+  t.notOk(v('envelope.json', { ...env, recipient: 'K7QM-3X9R-2VHD-8P7H' }), 'envelope with display-form address')
+  t.notOk(v('envelope.json', { ...env, documentType: 'love-letter' }), 'unknown document type')
+  t.notOk(v('envelope.json', { ...env, extra: 1 }), 'unknown envelope member')
+  t.notOk(v('envelope.json', { ...env, v: 2 }), 'envelope v 2')
+  t.notOk(v('envelope.json', { ...env, messageId: '01937A2E-4C1D-7A3B-8F20-5B6C7D8E9F01' }), 'uppercase message id')
+  t.notOk(v('envelope.json', { ...env, content: { ...(env.content as object), digest: { alg: 'sha-1', value: 'x' } } }), 'sha-1 digest')
+  t.notOk(v('envelope.json', { ...env, sender: '9:123' }), 'bad org id')
+
+  const jwk = { kty: 'OKP', crv: 'Ed25519', x: '6uHIeTtVl8Sz9JDnasMRcsQ5aQ-O4UFCu4UaYfmknw4' }
+  t.ok(def('publicJwk', jwk))
+  t.notOk(def('publicJwk', { ...jwk, d: 'nWGxne_9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2A' }), 'JWK with private d')
+  t.notOk(def('publicJwk', { ...jwk, kty: 'EC' }), 'EC JWK')
+  t.notOk(def('publicJwk', { ...jwk, use: 'enc' }), 'Ed25519 key for enc')
+  t.notOk(def('publicJwk', { ...jwk, crv: 'X25519', alg: 'EdDSA' }), 'X25519 key with EdDSA')
+  t.notOk(def('encryptionJwk', jwk), 'Ed25519 as encryption key')
+  t.notOk(v('relay-request.json', { ...example('relay-request.json'), senderKey: { ...jwk, d: 'nWGxne_9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2A' } }), 'relay with private sender key')
+  const jwks = example('jwks.json')
+  t.notOk(v('jwks.json', { keys: [{ ...(jwks.keys as object[])[0], d: 'nWGxne_9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2A' }] }), 'JWKS with private d')
+
+  const stamp = example('evidence.json', 0)
+  t.notOk(v('evidence.json', { ...stamp, event: 'Delivered' }), 'unknown evidence event')
+  const { senderKid: _kid, ...stampWithoutKid } = stamp
+  t.notOk(v('evidence.json', stampWithoutKid), 'stamp without senderKid')
+  const failure = example('evidence.json', 2)
+  const { reason: _r, ...failureWithoutReason } = failure
+  t.notOk(v('evidence.json', failureWithoutReason), 'RelayFailure without reason')
+
+  t.notOk(v('submission-request.json', { envelope: 'a.b.c', content: 'a.b.c' }), 'content that is not a 5-part JWE')
+  t.notOk(v('submission-request.json', { envelope: 'a.b', content: 'a.b.c.d.e' }), 'envelope that is not a 3-part JWS')
+  t.notOk(v('request-proof.json', { ...example('request-proof.json'), htm: 'TRACE' }), 'proof with bad htm')
+  t.notOk(v('jws-header.json', { alg: 'none', typ: 'timbre-envelope+jws', kid: 'SXLVIdhuLWkvkBeP6VyhE_zPvMSr6XG4uNKNtCt9pJE' }), 'alg none')
+  t.notOk(v('jws-header.json', { alg: 'EdDSA', typ: 'JWT', kid: 'SXLVIdhuLWkvkBeP6VyhE_zPvMSr6XG4uNKNtCt9pJE' }), 'wrong typ')
+  t.notOk(v('problem.json', { ...example('problem.json'), code: 'teapot' }), 'unknown error code')
+  t.notOk(v('admin-sender-patch.json', {}), 'empty patch')
+  t.ok(v('discovery.json', { ...example('discovery.json'), futureMember: { anything: true } }), 'discovery accepts unknown members')
+})
