@@ -1,0 +1,26 @@
+import autocannon from 'autocannon'
+
+// Runs autocannon and returns throughput and latency percentiles.
+export function load(opts, onTick) {
+  return new Promise((resolve, reject) => {
+    const instance = autocannon({ connections: 32, pipelining: 1, ...opts }, (err, result) => {
+      if (err) return reject(err)
+      resolve({
+        requestsPerSecond: result.requests.average,
+        total: result.requests.total,
+        non2xx: result.non2xx,
+        errors: result.errors,
+        timeouts: result.timeouts,
+        latencyMs: { p50: result.latency.p50, p90: result.latency.p90, p99: result.latency.p99, max: result.latency.max },
+        durationSeconds: result.duration,
+      })
+    })
+    if (onTick) {
+      let n = 0
+      instance.on('response', () => {
+        n++
+        if (n % 500 === 0) onTick(n)
+      })
+    }
+  })
+}
