@@ -127,3 +127,36 @@ t.test('negative samples fail', async (t) => {
   t.notOk(v('admin-sender-patch.json', {}), 'empty patch')
   t.ok(v('discovery.json', { ...example('discovery.json'), futureMember: { anything: true } }), 'discovery accepts unknown members')
 })
+
+t.test('JOSE tokens in the positive test vectors match the schemas', async (t) => {
+  const { readdirSync: ls, readFileSync: read, existsSync } = await import('node:fs')
+  const { vectorsDir } = await import('../index.js')
+  if (!existsSync(vectorsDir)) return t.skip('no vectors yet')
+  const ajv = makeAjv()
+  const byTyp: Record<string, string> = {
+    'timbre-envelope+jws': 'envelope.json', 'timbre-evidence+jws': 'evidence.json', 'timbre-request+jwt': 'request-proof.json',
+    'timbre-directory-line+jws': 'directory-line.json', 'timbre-trust-list+jws': 'trust-list.json',
+  }
+  const part = (token: string, i: number) => JSON.parse(Buffer.from(token.split('.')[i]!, 'base64url').toString('utf8'))
+  const check = (where: string, file: string, data: unknown) => {
+    const validate = ajv.getSchema(SCHEMA_BASE + file)!
+    t.ok(validate(data), `${where} matches ${file}`, { errors: validate.errors })
+  }
+  let count = 0
+  const walk = (node: unknown, where: string): void => {
+    if (/negative|tamper|invalid|wrong/i.test(where)) return // negative vectors are meant to fail somewhere
+    if (typeof node === 'string' && /^eyJ[\w-]*\.[\w-]*\.[\w-]+$/.test(node)) {
+      const header = part(node, 0)
+      check(`${where} header`, 'jws-header.json', header)
+      if (byTyp[header.typ] && node.split('.')[1]) check(`${where} payload`, byTyp[header.typ]!, part(node, 1))
+      count++
+    } else if (typeof node === 'string' && /^eyJ[\w-]*\.[\w-]*\.[\w-]+\.[\w-]*\.[\w-]+$/.test(node)) {
+      check(`${where} header`, 'jwe-header.json', part(node, 0))
+      count++
+    } else if (node && typeof node === 'object') {
+      for (const [k, v] of Object.entries(node)) walk(v, `${where}/${k}`)
+    }
+  }
+  for (const f of ls(vectorsDir).filter((x: string) => x.endsWith('.json')).sort()) walk(JSON.parse(read(`${vectorsDir}/${f}`, 'utf8')), f)
+  t.ok(count >= 0, `${count} tokens checked`)
+})
