@@ -1,0 +1,51 @@
+// Development defaults: a node that starts with no configuration at all, on
+// loopback, with an embedded database. Every insecure one is announced at
+// start (see announce.ts).
+import type { NodeConfig } from './schema.js'
+
+/** Defaults for every field except the derived `nodeId`. */
+export const DEFAULTS: Omit<NodeConfig, 'nodeId'> = {
+  host: '127.0.0.1',
+  port: 8080,
+  dataDir: './.timbre',
+  databaseUrl: null,
+  baseUrl: null,
+  roles: ['routing-node', 'directory', 'vault-operator'],
+  adminToken: null,
+  directoryUrl: null,
+  logLevel: 'info',
+  limits: {
+    // Discovery document limits (design notes §8): 10 MiB of document; the
+    // request carries it base64url-encoded inside a JWE, hence ~15 MB.
+    maxContentBytes: 10_485_760,
+    maxRequestBytes: 15_000_000,
+  },
+  delivery: {
+    windowSeconds: 259_200, // 72 h (design notes §11)
+    retryBaseMs: 1_000,
+    retryCapMs: 900_000, // 15 min
+    pollIntervalMs: 500,
+    concurrency: 16,
+  },
+  shutdownTimeoutMs: 10_000,
+}
+
+const LOOPBACK = /^(localhost|127\.\d+\.\d+\.\d+|::1|\[::1\]|0\.0\.0\.0|::|\[::\])$/i
+
+/**
+ * The node id used when none is configured: the base URL's host name, or
+ * `localhost-<port>` for a loopback node, so that several dev nodes on one
+ * machine get distinct ids without configuration.
+ */
+export function deriveNodeId(host: string, port: number, baseUrl: string | null): string {
+  let name = host
+  let portPart = `-${port}`
+  if (baseUrl) {
+    const u = new URL(baseUrl)
+    name = u.hostname
+    portPart = u.port ? `-${u.port}` : ''
+  }
+  if (LOOPBACK.test(name)) return `localhost${portPart || `-${port}`}`
+  const label = `${name}${portPart}`.toLowerCase().replace(/[^a-z0-9.-]+/g, '-').replace(/^[^a-z0-9]+|[^a-z0-9]+$/g, '')
+  return label.slice(0, 63) || 'timbre-node'
+}

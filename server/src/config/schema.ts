@@ -1,0 +1,102 @@
+// The shape of a node's configuration, as a JSON Schema (validated with ajv
+// at start) and the matching TypeScript type. Every field is documented here
+// once; README-level docs are generated from these descriptions.
+
+/** The three roles one `timbre` binary can play (design notes §8). */
+export const ROLES = ['routing-node', 'directory', 'vault-operator'] as const
+export type Role = (typeof ROLES)[number]
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
+export type LogLevel = (typeof LOG_LEVELS)[number]
+
+/** Sentinel `dataDir` value: PGlite in memory, nothing written to disk (tests). */
+export const MEMORY_DATA_DIR = 'memory:'
+
+/** A node's configuration after defaults, sources and validation. Deep-frozen. */
+export interface NodeConfig {
+  /** Interface to listen on. */
+  readonly host: string
+  /** TCP port; 0 picks a free one (tests). */
+  readonly port: number
+  /** Directory for the embedded database and generated secrets, or `memory:`. */
+  readonly dataDir: string
+  /** PostgreSQL connection string; when set, PGlite is not used. */
+  readonly databaseUrl: string | null
+  /** This node's operator id: the `aud` of request proofs and `issuer` of evidence. */
+  readonly nodeId: string
+  /** Public base URL announced in discovery; null = derived from the listening address. */
+  readonly baseUrl: string | null
+  /** Roles switched on. */
+  readonly roles: readonly Role[]
+  /** Bearer token of the operator admin API; null = generated into the data dir. */
+  readonly adminToken: string | null
+  /** Base URL of the directory to consult; null = this node's own directory role. */
+  readonly directoryUrl: string | null
+  readonly logLevel: LogLevel
+  readonly limits: {
+    /** Largest document (plaintext) accepted, announced in discovery. */
+    readonly maxContentBytes: number
+    /** Largest HTTP request body accepted (413 `body-too-large` above it). */
+    readonly maxRequestBytes: number
+  }
+  readonly delivery: {
+    /** How long a routing node keeps retrying a relay before `RelayFailure` (design notes §11). */
+    readonly windowSeconds: number
+    /** First retry delay; attempt n waits min(base·2^(n−1), cap) with full jitter. */
+    readonly retryBaseMs: number
+    /** Longest retry delay. */
+    readonly retryCapMs: number
+    /** How often an idle worker looks for due work. */
+    readonly pollIntervalMs: number
+    /** Relays in flight per process. */
+    readonly concurrency: number
+  }
+  /** How long a graceful shutdown may take before the process exits anyway. */
+  readonly shutdownTimeoutMs: number
+}
+
+const url = { type: 'string', pattern: '^https?://[^\\s/]+(/[^\\s]*)?$' } as const
+const positiveInt = { type: 'integer', minimum: 1 } as const
+
+/** JSON Schema (2020-12) of {@link NodeConfig}. Unknown members are errors. */
+export const CONFIG_SCHEMA = {
+  $schema: 'https://json-schema.org/draft/2020-12/schema',
+  $id: 'https://timbre.dev/schemas/server/config.json',
+  type: 'object',
+  additionalProperties: false,
+  required: ['host', 'port', 'dataDir', 'databaseUrl', 'nodeId', 'baseUrl', 'roles', 'adminToken',
+    'directoryUrl', 'logLevel', 'limits', 'delivery', 'shutdownTimeoutMs'],
+  properties: {
+    host: { type: 'string', minLength: 1, pattern: '^[A-Za-z0-9.:\\[\\]-]+$' },
+    port: { type: 'integer', minimum: 0, maximum: 65535 },
+    dataDir: { type: 'string', minLength: 1 },
+    databaseUrl: { anyOf: [{ type: 'null' }, { type: 'string', pattern: '^postgres(ql)?://' }] },
+    // Operator id (design notes §1); the regex is the SDK's OPERATOR_ID_PATTERN.
+    nodeId: { type: 'string', pattern: '^[a-z0-9](?:[a-z0-9.-]{0,61}[a-z0-9])?$' },
+    baseUrl: { anyOf: [{ type: 'null' }, url] },
+    roles: { type: 'array', minItems: 1, uniqueItems: true, items: { enum: [...ROLES] } },
+    // 16+ characters: a short token invites guessing.
+    adminToken: { anyOf: [{ type: 'null' }, { type: 'string', minLength: 16, pattern: '^[\\x21-\\x7e]+$' }] },
+    directoryUrl: { anyOf: [{ type: 'null' }, url] },
+    logLevel: { enum: [...LOG_LEVELS] },
+    limits: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['maxContentBytes', 'maxRequestBytes'],
+      properties: { maxContentBytes: positiveInt, maxRequestBytes: positiveInt },
+    },
+    delivery: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['windowSeconds', 'retryBaseMs', 'retryCapMs', 'pollIntervalMs', 'concurrency'],
+      properties: {
+        windowSeconds: positiveInt,
+        retryBaseMs: positiveInt,
+        retryCapMs: positiveInt,
+        pollIntervalMs: positiveInt,
+        concurrency: { type: 'integer', minimum: 1, maximum: 1024 },
+      },
+    },
+    shutdownTimeoutMs: positiveInt,
+  },
+} as const

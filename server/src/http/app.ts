@@ -1,0 +1,99 @@
+// The node's HTTP application: Fastify with request ids, raw-body JSON
+// parsing, problem+json for every error, and the route plugins of the roles
+// switched on. Building does not listen; startNode (node.ts) does.
+import fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
+import type { Kysely } from 'kysely'
+import type { NodeConfig } from '../config/schema.js'
+import type { NodeKeyring } from '../domain/node-keys.js'
+import { SenderRegistry } from '../domain/senders.js'
+import { NodeError } from '../errors.js'
+import type { Logger } from '../logger.js'
+import type { Database } from '../store/schema.js'
+import { SendersRepository } from '../store/senders-repository.js'
+import { NODE_VERSION } from '../version.js'
+import { publicBaseUrl } from './base-url.js'
+import type { AppContext } from './context.js'
+import { registerJsonBody } from './json-body.js'
+import { loadOpenApiDocument, registerOpenApi, type OpenApiDocument } from './openapi.js'
+import { sendProblem, toNodeError } from './problem.js'
+import { genReqId, REQUEST_ID_HEADER } from './request-id.js'
+import { adminSenderRoutes } from './routes/admin-senders.js'
+import { healthRoutes } from './routes/health.js'
+import { wellKnownRoutes } from './routes/well-known.js'
+
+export interface BuildAppOptions {
+  readonly config: NodeConfig
+  readonly db: Kysely<Database>
+  readonly keys: NodeKeyring
+  readonly logger: Logger
+  /** Admin bearer token; default `config.adminToken`. Null disables the admin API (every call 401). */
+  readonly adminToken?: string | null
+  /** The OpenAPI document to serve; default spec/openapi.yaml. */
+  readonly openapi?: OpenApiDocument
+}
+
+const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const
+
+/** Methods routed for this concrete path (for 405 and its Allow header). */
+function allowedMethods(app: FastifyInstance, url: string): string[] {
+  const path = url.split('?')[0] ?? url
+  return METHODS.filter((method) => app.findRoute({ method, url: path }) !== null)
+}
+
+/** A node's Fastify instance, ready to `listen`. */
+export async function buildApp(options: BuildAppOptions): Promise<FastifyInstance> {
+  const { config, db, keys, logger } = options
+  const app: FastifyInstance = fastify({
+    loggerInstance: logger as FastifyBaseLogger,
+    genReqId,
+    requestIdHeader: false,
+    bodyLimit: config.limits.maxRequestBytes,
+    return503OnClosing: true,
+    // Framework-level failures (e.g. an undecodable URL) also answer problem+json.
+    frameworkErrors: (error, request, reply) => {
+      reply.header(REQUEST_ID_HEADER, request.id)
+      void sendProblem(request, reply, toNodeError(error).error)
+    },
+  })
+
+  let draining = false
+  app.addHook('preClose', async () => { draining = true })
+
+  const ctx: AppContext = {
+    config,
+    db,
+    keys,
+    senders: new SenderRegistry(new SendersRepository(db)),
+    adminToken: options.adminToken === undefined ? config.adminToken : options.adminToken,
+    baseUrl: () => publicBaseUrl(app, config),
+    draining: () => draining,
+  }
+
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header(REQUEST_ID_HEADER, request.id)
+  })
+
+  registerJsonBody(app)
+
+  app.setErrorHandler(async (err: unknown, request: FastifyRequest, reply: FastifyReply) => {
+    const { error, internal } = toNodeError(err)
+    if (internal) request.log.error({ err }, 'internal error')
+    else request.log.info({ code: error.code, detail: error.detail }, 'request refused')
+    return sendProblem(request, reply, error)
+  })
+
+  app.setNotFoundHandler(async (request, reply) => {
+    const allowed = allowedMethods(app, request.url)
+    if (allowed.length > 0) {
+      reply.header('allow', allowed.join(', '))
+      return sendProblem(request, reply, new NodeError('method-not-allowed', { detail: `${request.method} is not allowed here; allowed: ${allowed.join(', ')}` }))
+    }
+    return sendProblem(request, reply, new NodeError('not-found', { detail: `no resource at ${request.url.split('?')[0]}` }))
+  })
+
+  await registerOpenApi(app, options.openapi ?? loadOpenApiDocument(), ctx.baseUrl)
+  await app.register(async (scope) => wellKnownRoutes(scope, ctx))
+  await app.register(async (scope) => healthRoutes(scope, ctx, NODE_VERSION))
+  await app.register(async (scope) => adminSenderRoutes(scope, ctx))
+  return app
+}

@@ -1,0 +1,31 @@
+// Liveness (/health, never touches the database) and readiness (/ready, the
+// database answers a trivial query). Bodies follow spec/schemas/health.json.
+import { sql } from 'kysely'
+import type { FastifyInstance } from 'fastify'
+import type { AppContext } from '../context.js'
+
+const READY_TIMEOUT_MS = 2_000
+
+async function databaseAnswers(ctx: AppContext): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined
+  const timeout = new Promise<false>((resolve) => { timer = setTimeout(() => resolve(false), READY_TIMEOUT_MS) })
+  try {
+    return await Promise.race([sql`select 1`.execute(ctx.db).then(() => true, () => false), timeout])
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
+export async function healthRoutes(app: FastifyInstance, ctx: AppContext, version: string): Promise<void> {
+  app.get('/health', async (_request, reply) => {
+    reply.header('cache-control', 'no-store')
+    return { status: 'ok', version }
+  })
+
+  app.get('/ready', async (_request, reply) => {
+    reply.header('cache-control', 'no-store')
+    const ok = !ctx.draining() && (await databaseAnswers(ctx))
+    if (!ok) reply.code(503).header('retry-after', '5')
+    return { status: ok ? 'ready' : 'unavailable', checks: { database: ok ? 'ok' : 'failing' } }
+  })
+}

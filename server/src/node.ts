@@ -1,0 +1,81 @@
+// Starting and stopping a whole node: configuration → database → keys →
+// HTTP app → listen. The CLI's `timbre start`, the tests and the demo all
+// come through here.
+import type { FastifyInstance } from 'fastify'
+import { resolveAdminToken } from './config/admin-token.js'
+import { insecureDefaults } from './config/announce.js'
+import type { NodeConfig } from './config/schema.js'
+import { loadOrCreateNodeKeys, type NodeKeyring } from './domain/node-keys.js'
+import { buildApp } from './http/app.js'
+import { publicBaseUrl } from './http/base-url.js'
+import type { OpenApiDocument } from './http/openapi.js'
+import { createLogger, type Logger } from './logger.js'
+import { openStore, type Store } from './store/db.js'
+import { NodeKeysRepository } from './store/node-keys-repository.js'
+
+export interface StartNodeOptions {
+  readonly config: NodeConfig
+  /** An open, migrated store to use instead of opening one; the node will not close it. */
+  readonly store?: Store
+  readonly logger?: Logger
+  readonly openapi?: OpenApiDocument
+}
+
+/** A listening node. */
+export interface RunningNode {
+  readonly config: NodeConfig
+  readonly app: FastifyInstance
+  readonly store: Store
+  readonly keys: NodeKeyring
+  /** The announced base URL, e.g. `http://127.0.0.1:8080`. */
+  readonly url: string
+  /** The admin API's bearer token in effect. */
+  readonly adminToken: string
+  /** Stop accepting, finish in-flight requests, close the database. Idempotent. */
+  close(): Promise<void>
+}
+
+export async function startNode(options: StartNodeOptions): Promise<RunningNode> {
+  const { config } = options
+  const logger = options.logger ?? createLogger(config.logLevel)
+  const admin = resolveAdminToken(config)
+  for (const warning of insecureDefaults(config, admin)) logger.warn({ insecure: true }, `INSECURE/DEV DEFAULT: ${warning}`)
+
+  const ownsStore = options.store === undefined
+  const store = options.store ?? (await openStore({ dataDir: config.dataDir, databaseUrl: config.databaseUrl }))
+  let app: FastifyInstance | undefined
+  try {
+    const { keyring, created } = await loadOrCreateNodeKeys(new NodeKeysRepository(store.db))
+    if (created.length > 0) logger.info({ kids: created }, 'generated node keys')
+    app = await buildApp({ config, db: store.db, keys: keyring, logger, adminToken: admin.token, ...(options.openapi && { openapi: options.openapi }) })
+    await app.listen({ host: config.host, port: config.port })
+    const url = publicBaseUrl(app, config)
+    logger.info({ url, nodeId: config.nodeId, roles: config.roles, database: store.location }, 'timbre node started')
+
+    let closing: Promise<void> | undefined
+    const started = app
+    return {
+      config,
+      app: started,
+      store,
+      keys: keyring,
+      url,
+      adminToken: admin.token,
+      close() {
+        closing ??= (async () => {
+          try {
+            await started.close()
+          } finally {
+            if (ownsStore) await store.close()
+            logger.info('timbre node stopped')
+          }
+        })()
+        return closing
+      },
+    }
+  } catch (err) {
+    await app?.close().catch(() => {})
+    if (ownsStore) await store.close().catch(() => {})
+    throw err
+  }
+}

@@ -1,0 +1,113 @@
+// One Kysely database for the whole node: embedded PGlite by default, or
+// PostgreSQL through `pg` when a DATABASE_URL is configured. Same queries,
+// same migrations.
+//
+// PGlite caveats (see shared STACK notes):
+// - it NEVER fsyncs: an OS crash or power loss can lose recent commits; a
+//   durable deployment uses PostgreSQL;
+// - it has ONE connection: inside `db.transaction().execute(async (trx) => …)`
+//   always use `trx`; touching the outer `db` there waits forever;
+// - only one process may open a data dir (guarded by data-dir-lock.ts).
+import { mkdirSync } from 'node:fs'
+import { join } from 'node:path'
+import { PGlite } from '@electric-sql/pglite'
+import { Kysely, PostgresDialect } from 'kysely'
+import { PGliteDialect } from 'kysely-pglite-dialect'
+import pg from 'pg'
+import { MEMORY_DATA_DIR } from '../config/schema.js'
+import { lockDataDir } from './data-dir-lock.js'
+import { migrateToLatest } from './migrate.js'
+import type { Database } from './schema.js'
+
+export type StoreKind = 'pglite' | 'postgres'
+
+/** An open database and how to close it. */
+export interface Store {
+  readonly db: Kysely<Database>
+  readonly kind: StoreKind
+  /** Where the data lives, safe to log (no password). */
+  readonly location: string
+  close(): Promise<void>
+}
+
+export interface OpenStoreOptions {
+  /** Data dir for PGlite (`<dataDir>/pgdata`), or `memory:`. Ignored with databaseUrl. */
+  readonly dataDir: string
+  readonly databaseUrl: string | null
+  /** Apply pending migrations (default true). */
+  readonly migrate?: boolean
+  /** PostgreSQL pool size (default 10). */
+  readonly poolSize?: number
+}
+
+/** `postgres://user:secret@host/db` → `postgres://user:***@host/db`. */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url)
+    if (u.password) u.password = '***'
+    return u.toString()
+  } catch {
+    return 'postgres://(unparsable)'
+  }
+}
+
+async function openPglite(dataDir: string): Promise<{ db: Kysely<Database>; location: string; release: () => void }> {
+  if (dataDir === MEMORY_DATA_DIR) {
+    const client = await PGlite.create()
+    return { db: new Kysely<Database>({ dialect: new PGliteDialect(client) }), location: 'pglite (in memory)', release: () => {} }
+  }
+  mkdirSync(dataDir, { recursive: true })
+  const dir = join(dataDir, 'pgdata')
+  const release = lockDataDir(`${dir}.lock`)
+  try {
+    const client = await PGlite.create(dir)
+    return { db: new Kysely<Database>({ dialect: new PGliteDialect(client) }), location: `pglite ${dir}`, release }
+  } catch (err) {
+    release()
+    throw err
+  }
+}
+
+/** Open (and by default migrate) the node's database. */
+export async function openStore(options: OpenStoreOptions): Promise<Store> {
+  let db: Kysely<Database>
+  let location: string
+  let release = (): void => {}
+  let kind: StoreKind
+  if (options.databaseUrl) {
+    kind = 'postgres'
+    const pool = new pg.Pool({ connectionString: options.databaseUrl, max: options.poolSize ?? 10 })
+    // An idle client losing its server must not crash the process; the next
+    // query reports the failure where it can be handled.
+    pool.on('error', () => {})
+    db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) })
+    location = redactUrl(options.databaseUrl)
+  } else {
+    kind = 'pglite'
+    ;({ db, location, release } = await openPglite(options.dataDir))
+  }
+  let closed = false
+  const store: Store = {
+    db,
+    kind,
+    location,
+    async close() {
+      if (closed) return
+      closed = true
+      try {
+        await db.destroy()
+      } finally {
+        release()
+      }
+    },
+  }
+  if (options.migrate !== false) {
+    try {
+      await migrateToLatest(db)
+    } catch (err) {
+      await store.close()
+      throw err
+    }
+  }
+  return store
+}

@@ -1,0 +1,12 @@
+// Static migration list: bundlers and compiled output need no directory scan.
+// Names sort in application order; add new files at the end.
+import type { Migration, MigrationProvider } from 'kysely'
+import * as m0001 from './0001-node-keys-and-senders.js'
+
+const MIGRATIONS: Record<string, Migration> = {
+  '0001-node-keys-and-senders': m0001,
+}
+
+export const migrationProvider: MigrationProvider = {
+  getMigrations: async () => MIGRATIONS,
+}
