@@ -27,7 +27,7 @@ const refs = {
   issuer: 'router.example',
   messageId: '0193a1b2-c3d4-7e5f-8a6b-7c8d9e0f1a2b',
   sender: '0009:12345678900011',
-  recipient: 'K7QM3X9R2VHD8P4N',
+  recipient: 'K7QM3X9R2VHD8P7H',
   contentDigest: { alg: 'sha-256' as const, value: 'x'.repeat(43) },
   envelopeDigest: 'y'.repeat(43),
 }

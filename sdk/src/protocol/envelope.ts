@@ -75,7 +75,7 @@ const envelopeInvalid = (detail: string) => new TimbreError('envelope-invalid', 
  * @example
  * ```ts
  * const sealed = await sealEnvelope({
- *   sender: '0009:12345678900011', recipient: 'K7QM3X9R2VHD8P4N',
+ *   sender: '0009:12345678900011', recipient: 'K7QM3X9R2VHD8P7H',
  *   documentType: 'payslip', title: 'Payslip November 2026',
  *   mediaType: 'application/pdf', document: pdfBytes,
  *   senderKey, recipientKey,

@@ -28,8 +28,15 @@ export const EVIDENCE_EVENTS = [
 /** One evidence event. */
 export type EvidenceEvent = (typeof EVIDENCE_EVENTS)[number]
 
-/** The status of a delivery; the last three are final (TMB-EVD). */
-export type DeliveryStatus = 'accepted' | 'relaying' | 'delivered' | 'rejected' | 'failed'
+/**
+ * The status of a delivery (TMB-EVD-010). `delivered`, `rejected` and
+ * `failed` are final; `rerouting` follows a `recipient-moved` answer while
+ * the sender re-encrypts for the new operator (TMB-PORT-024).
+ */
+export type DeliveryStatus = 'accepted' | 'relaying' | 'rerouting' | 'delivered' | 'rejected' | 'failed'
+
+/** The final statuses. */
+export const FINAL_STATUSES: readonly DeliveryStatus[] = ['delivered', 'rejected', 'failed']
 
 /** The payload of an evidence JWS. */
 export interface Evidence {
@@ -158,13 +165,15 @@ const FINAL: Partial<Record<EvidenceEvent, DeliveryStatus>> = {
 }
 
 /**
- * The delivery status an evidence event implies, or undefined when it is not final.
+ * The delivery status an evidence event implies, or undefined when it is not
+ * final. A `RelayRejection` for `recipient-moved` means `rerouting`, not final.
  *
  * @example
  * ```ts
  * finalStatusOf('DepositAcceptance') // 'delivered'
  * ```
  */
-export function finalStatusOf(event: EvidenceEvent): DeliveryStatus | undefined {
+export function finalStatusOf(event: EvidenceEvent, reasonCode?: string): DeliveryStatus | undefined {
+  if (event === 'RelayRejection' && reasonCode === 'recipient-moved') return 'rerouting'
   return FINAL[event]
 }

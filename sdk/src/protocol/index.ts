@@ -17,6 +17,7 @@ export {
   verifyEvidence,
   verifyStamp,
   finalStatusOf,
+  FINAL_STATUSES,
   type Evidence,
   type EvidenceEvent,
   type EvidenceInput,

@@ -42,7 +42,7 @@ function checkChars(payload: string): string {
  *
  * @example
  * ```ts
- * normalizeVaultAddress(' k7qm-3x9r 2vhd-8p4n ') // 'K7QM3X9R2VHD8P4N'
+ * normalizeVaultAddress(' k7qm-3x9r 2vhd-8p7h ') // 'K7QM3X9R2VHD8P7H'
  * ```
  */
 export function normalizeVaultAddress(input: string): string {
@@ -58,7 +58,7 @@ export function normalizeVaultAddress(input: string): string {
  *
  * @example
  * ```ts
- * const r = parseVaultAddress('K7QM-3X9R-2VHD-8P4N')
+ * const r = parseVaultAddress('K7QM-3X9R-2VHD-8P7H')
  * if (!r.valid) console.log(r.reason) // 'check' for a typo
  * ```
  */
@@ -75,7 +75,7 @@ export function parseVaultAddress(input: string): VaultAddressCheck {
  *
  * @example
  * ```ts
- * isValidVaultAddress('K7QM3X9R2VHD8P4N')
+ * isValidVaultAddress('K7QM3X9R2VHD8P7H')
  * ```
  */
 export function isValidVaultAddress(input: string): boolean {
@@ -135,7 +135,7 @@ export function generateVaultAddress(): VaultAddress {
  *
  * @example
  * ```ts
- * formatVaultAddress('K7QM3X9R2VHD8P4N') // 'K7QM-3X9R-2VHD-8P4N'
+ * formatVaultAddress('K7QM3X9R2VHD8P7H') // 'K7QM-3X9R-2VHD-8P7H'
  * ```
  */
 export function formatVaultAddress(address: string): string {
