@@ -5,3 +5,32 @@
  */
 export * from './errors.js'
 export * from './protocol/index.js'
+export {
+  TimbreClient,
+  type TimbreClientOptions,
+  type DeliverInput,
+  type DeliveryReceipt,
+  type DeliveryState,
+  type VerifiedEvidence,
+  type WebhookEvent,
+  type WaitForDeliveryOptions,
+  type RetryOptions,
+} from './client/index.js'
+export {
+  VaultKit,
+  createRelayHandler,
+  MemoryVaultStorage,
+  FsVaultStorage,
+  MemoryReplayStore,
+  type VaultKitOptions,
+  type VaultStorage,
+  type DepositRecord,
+  type DepositResult,
+  type AccountState,
+  type ReplayStore,
+  type RelayHandler,
+  type RelayHandlerOptions,
+  type RelayRequest,
+  type RelayResponse,
+  type NodeKeyResolver,
+} from './vault/index.js'
