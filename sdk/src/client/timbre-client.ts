@@ -10,6 +10,7 @@ import { verifyDirectoryLine, type DirectoryLine } from '../protocol/directory-l
 import { sealEnvelope, type DocumentType } from '../protocol/envelope.js'
 import {
   decodeEvidence,
+  FINAL_STATUSES,
   finalStatusOf,
   verifyEvidence,
   verifyStamp,
@@ -148,7 +149,6 @@ export interface OperatorRecord {
   status?: 'active' | 'suspended' | 'revoked'
 }
 
-const FINAL_STATUSES: readonly DeliveryStatus[] = ['delivered', 'rejected', 'failed']
 const trimSlash = (url: string) => url.replace(/\/+$/, '')
 const unexpected = (detail: string, requestId?: string) => new TimbreError('unexpected-response', { detail, requestId })
 const isObject = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v)
@@ -436,7 +436,7 @@ export class TimbreClient {
       throw new TimbreError('schema-violation', { detail: 'the webhook body is not a delivery.status payload' })
     }
     const evidence = await this.#verifyFromNetwork(payload.evidence, { messageId: payload.messageId })
-    const implied = finalStatusOf(evidence.event)
+    const implied = finalStatusOf(evidence.event, evidence.reason?.code)
     if (implied && implied !== payload.status) {
       throw new TimbreError('evidence-invalid', { detail: `the webhook says ${payload.status} but the evidence is ${evidence.event}` })
     }
