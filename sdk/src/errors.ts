@@ -45,6 +45,8 @@ export type ErrorCode =
   | 'port-not-cancellable'
   | 'port-cancel-forbidden'
   | 'archive-invalid'
+  | 'port-objection-forbidden'
+  | 'port-objection-closed'
   // SDK-side codes: raised locally, never sent on the wire.
   | 'evidence-invalid'
   | 'network-error'
@@ -106,11 +108,13 @@ export const ERROR_CATALOG: Readonly<Record<ErrorCode, ErrorCodeInfo>> = Object.
   'stamp-balance-exhausted': { status: 402, retryable: false, title: 'The stamp balance and credit are exhausted' },
   'porting-code-invalid': { status: 422, retryable: false, title: 'The porting code is not valid for this address' },
   'porting-code-expired': { status: 422, retryable: false, title: 'The porting code has expired' },
-  'porting-code-used': { status: 422, retryable: false, title: 'The porting code was already used' },
+  'porting-code-used': { status: 409, retryable: false, title: 'The porting code was already used' },
   'port-already-pending': { status: 409, retryable: false, title: 'A port is already pending for this address' },
   'port-not-cancellable': { status: 409, retryable: false, title: 'The port can no longer be cancelled' },
   'port-cancel-forbidden': { status: 403, retryable: false, title: 'Only the new operator may cancel a port' },
   'archive-invalid': { status: 422, retryable: false, title: 'The archive failed verification' },
+  'port-objection-forbidden': { status: 403, retryable: false, title: 'Only the donor operator may object to a port' },
+  'port-objection-closed': { status: 409, retryable: false, title: 'The objection window of this port has closed' },
   'evidence-invalid': { status: 0, retryable: false, title: 'The evidence failed verification', local: true },
   'network-error': { status: 0, retryable: true, title: 'The network request failed', local: true },
   timeout: { status: 0, retryable: true, title: 'The request timed out', local: true },
