@@ -1,0 +1,38 @@
+/**
+ * The registry of every assertion. Ids are stable and never reused.
+ * Portability assertions (feature `portability`) are added here when the
+ * portability chapter lands; the runner already marks them INAPPLICABLE for
+ * targets that do not declare the feature.
+ */
+import type { Assertion } from './assertion.js'
+import { nodeAssertions } from './common/node.js'
+import { vaultAuthAssertions } from './vault/auth.js'
+import { vaultRelayAssertions } from './vault/relay.js'
+import { vaultEnvelopeAssertions } from './vault/envelope.js'
+import { vaultContentAssertions } from './vault/content.js'
+import { vaultStampAssertions } from './vault/stamp.js'
+import { vaultHttpAssertions } from './vault/http.js'
+import { routerAssertions } from './router/submission.js'
+import { directoryAssertions } from './directory/lookup.js'
+
+export type { Assertion } from './assertion.js'
+
+export const ASSERTIONS: readonly Assertion[] = Object.freeze([
+  ...nodeAssertions('vault-operator'),
+  ...vaultRelayAssertions,
+  ...vaultAuthAssertions,
+  ...vaultStampAssertions,
+  ...vaultEnvelopeAssertions,
+  ...vaultContentAssertions,
+  ...vaultHttpAssertions,
+  ...nodeAssertions('routing-node'),
+  ...routerAssertions,
+  ...nodeAssertions('directory'),
+  ...directoryAssertions,
+])
+
+const seen = new Set<string>()
+for (const a of ASSERTIONS) {
+  if (seen.has(a.id)) throw new Error(`duplicate assertion id ${a.id}`)
+  seen.add(a.id)
+}
