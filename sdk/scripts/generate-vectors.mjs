@@ -8,7 +8,7 @@ import { createHash, createPrivateKey } from 'node:crypto'
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { CompactEncrypt, CompactSign, calculateJwkThumbprint, importJWK } from 'jose'
-import { vaultAddressFromPayload, VAULT_ADDRESS_ALPHABET as A, formatVaultAddress } from '../dist/index.js'
+import { vaultAddressFromPayload, VAULT_ADDRESS_ALPHABET as A, formatVaultAddress, portingCodeFromBody, formatPortingCode } from '../dist/index.js'
 
 const out = fileURLToPath(new URL('../../spec/vectors/', import.meta.url))
 mkdirSync(out, { recursive: true })
@@ -188,4 +188,23 @@ write('request-proof.json', {
   authorization: `Timbre ${await jws(claims, 'timbre-request+jwt', keys.sender)}`,
   verifyAt: '2026-12-01T10:01:00.000Z',
 })
+// --- porting code ------------------------------------------------------------
+{
+  const address = valid[2].normal
+  const code = portingCodeFromBody(address, '4ZTQ8MWD0R')
+  write('porting-code.json', {
+    rule: 'MOD 1021-32 over K ‖ code ≡ 1, K = 14 chars from sha-256("timbre-porting-code-key:" ‖ address), each byte mod 32',
+    address,
+    body: '4ZTQ8MWD0R',
+    code,
+    display: formatPortingCode(code),
+    codeDigest: sha(`timbre-porting-code:${address}:${code}`),
+    negative: [
+      { name: 'substitution', address, code: code.slice(0, 3) + (code[3] === 'A' ? 'B' : 'A') + code.slice(4), reason: 'check' },
+      { name: 'adjacent transposition', address, code: code.slice(0, 1) + code[2] + code[1] + code.slice(3), reason: 'check' },
+      { name: 'code of another address', address: valid[3].normal, code, reason: 'check' },
+      { name: 'too short', address, code: code.slice(0, 11), reason: 'length' },
+    ],
+  })
+}
 console.log(`vectors written to ${out}`)

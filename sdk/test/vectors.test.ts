@@ -15,6 +15,10 @@ import {
   verifyRequestProof,
   verifyStamp,
   tokenDigest,
+  portingCodeFromBody,
+  formatPortingCode,
+  portingCodeDigest,
+  checkPortingCode,
 } from '../src/index.js'
 
 const codeOf = async (fn: () => unknown) => {
@@ -85,6 +89,14 @@ t.test('directory line and request proof', async (t) => {
   t.equal((await verifyRequestProof(r.authorization, check)).jti, r.claims.jti)
   t.equal(await codeOf(() => verifyRequestProof(r.authorization, { ...check, body: r.body + ' ' })), 'auth-invalid', 'body changed')
   t.equal(await codeOf(() => verifyRequestProof(r.authorization, { ...check, now: new Date('2027-01-01T00:00:00Z') })), 'auth-invalid', 'expired')
+})
+
+t.test('porting code vector', async (t) => {
+  const v = loadVector('porting-code.json')
+  t.equal(portingCodeFromBody(v.address, v.body), v.code)
+  t.equal(formatPortingCode(v.code), v.display)
+  t.equal(portingCodeDigest(v.address, v.display), v.codeDigest)
+  for (const neg of v.negative) t.same(checkPortingCode(neg.address, neg.code), { valid: false, reason: neg.reason }, neg.name)
 })
 
 t.test('the generator reproduces the committed vectors byte for byte', async (t) => {

@@ -6,12 +6,10 @@
  */
 import { randomBytes } from 'node:crypto'
 import { TimbreError } from '../errors.js'
+import { ALPHABET, checkChars, inAlphabet, modValue, randomChars } from '../internal/mod1021.js'
 
-const ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ'
-const MODULUS = 1021
 const PAYLOAD_LENGTH = 14
 const ADDRESS_LENGTH = 16
-const VALUE: Record<string, number> = Object.fromEntries([...ALPHABET].map((c, i) => [c, i]))
 // Crockford's decoding aliases: readers confuse these, so they map to one symbol.
 const ALIASES: Record<string, string> = { O: '0', I: '1', L: '1' }
 
@@ -22,19 +20,6 @@ export type VaultAddress = string & { readonly __brand?: 'VaultAddress' }
 export type VaultAddressCheck =
   | { valid: true; address: VaultAddress }
   | { valid: false; reason: 'length' | 'character' | 'check' }
-
-function modValue(chars: string): number {
-  let n = 0
-  for (const c of chars) n = (n * 32 + VALUE[c]!) % MODULUS
-  return n
-}
-
-function checkChars(payload: string): string {
-  // c = (1 - P * 1024) mod 1021, so that the full 16-char value is ≡ 1.
-  const p = modValue(payload)
-  const c = (((1 - p * 1024) % MODULUS) + MODULUS) % MODULUS
-  return ALPHABET[Math.floor(c / 32)]! + ALPHABET[c % 32]!
-}
 
 /**
  * Normalise what a person typed: trim, uppercase, drop spaces and hyphens,
@@ -65,7 +50,7 @@ export function normalizeVaultAddress(input: string): string {
 export function parseVaultAddress(input: string): VaultAddressCheck {
   const s = normalizeVaultAddress(input)
   if (s.length !== ADDRESS_LENGTH) return { valid: false, reason: 'length' }
-  for (const c of s) if (!(c in VALUE)) return { valid: false, reason: 'character' }
+  if (!inAlphabet(s)) return { valid: false, reason: 'character' }
   if (modValue(s) !== 1) return { valid: false, reason: 'check' }
   return { valid: true, address: s }
 }
@@ -108,7 +93,7 @@ export function assertVaultAddress(input: string): VaultAddress {
  */
 export function vaultAddressFromPayload(payload: string): VaultAddress {
   const p = normalizeVaultAddress(payload)
-  if (p.length !== PAYLOAD_LENGTH || [...p].some((c) => !(c in VALUE))) {
+  if (p.length !== PAYLOAD_LENGTH || !inAlphabet(p)) {
     throw new TimbreError('invalid-vault-address', { detail: 'payload must be 14 Crockford Base32 characters' })
   }
   return p + checkChars(p)
@@ -124,9 +109,7 @@ export function vaultAddressFromPayload(payload: string): VaultAddress {
  * ```
  */
 export function generateVaultAddress(): VaultAddress {
-  const bytes = randomBytes(PAYLOAD_LENGTH)
-  let payload = ''
-  for (const b of bytes) payload += ALPHABET[b & 31]
+  const payload = randomChars(randomBytes(PAYLOAD_LENGTH))
   return payload + checkChars(payload)
 }
 
