@@ -16,9 +16,13 @@ export async function signRaw(payload: unknown, header: Record<string, unknown>,
   return new CompactSign(bytes).setProtectedHeader({ alg: 'EdDSA', ...header } as any).sign(k)
 }
 
-/** An unsecured JWS (`alg: none`, empty signature). */
+/**
+ * A JWS with `alg: none`. The signature part is 64 junk bytes rather than
+ * empty, so that it passes the compact-JWS shape of the schemas and reaches
+ * the verifier's algorithm check (an empty one would only test the schema).
+ */
 export function unsignedJws(payload: unknown, header: Record<string, unknown>): string {
-  return `${b64u(JSON.stringify({ ...header, alg: 'none' }))}.${b64u(JSON.stringify(payload))}.`
+  return `${b64u(JSON.stringify({ ...header, alg: 'none' }))}.${b64u(JSON.stringify(payload))}.${b64u(new Uint8Array(64).fill(0x41))}`
 }
 
 /** An HS256 JWS keyed with a public value (the classic algorithm-confusion attack). */

@@ -29,7 +29,7 @@ export function nodeAssertions(profile: Profile): Assertion[] {
         ctx.check(/^application\/json\b/i.test(res.headers['content-type'] ?? ''), `Content-Type is ${res.headers['content-type']}, expected application/json`)
         const d: any = res.json
         const validate = schemaValidator('discovery.json')
-        const valid = validate(d)
+        const valid = validate(JSON.parse(res.text))
         if (!valid) ctx.fail(`the document does not match discovery.json: ${(validate.errors ?? []).slice(0, 5).map((e) => `${e.instancePath || '/'} ${e.message}`).join('; ')}`)
         for (const m of ['protocol', 'versions', 'nodeId', 'roles', 'endpoints', 'profiles', 'limits', 'algorithms', 'retry']) ctx.check(m in d, `member ${m} is missing`)
         ctx.check(d.protocol === 'timbre', 'protocol is not "timbre"')
