@@ -6,6 +6,7 @@ import type { AssertionContext } from '../../runner/context.js'
 import { jwkThumbprint, schemaValidator, OPERATOR_ID_PATTERN } from '@timbre/sdk'
 import type { Profile } from '../../types.js'
 import { defineAssertion, type Assertion } from '../assertion.js'
+import { expectProblem } from '../problem.js'
 
 const PREFIX: Record<Profile, string> = { 'vault-operator': 'vault', 'routing-node': 'router', directory: 'directory' }
 const ROLE_ENDPOINTS: Record<Profile, string[]> = {
@@ -20,7 +21,7 @@ export function nodeAssertions(profile: Profile): Assertion[] {
     defineAssertion({
       id: `${p}.discovery.document`,
       description: 'GET /.well-known/timbre answers 200 with a discovery document that matches its schema and announces this role',
-      requirements: ['TMB-TRUST-010', 'TMB-TRUST-011', 'TMB-OVR-003'],
+      requirements: ['TMB-TRUST-010', 'TMB-TRUST-011', 'TMB-OVR-003', 'TMB-OVR-002', 'TMB-VER-001', 'TMB-VER-004'],
       level: 'MUST',
       profile,
       async run(ctx: AssertionContext) {
@@ -35,6 +36,7 @@ export function nodeAssertions(profile: Profile): Assertion[] {
         ctx.check(d.protocol === 'timbre', 'protocol is not "timbre"')
         ctx.check(Array.isArray(d.versions) && d.versions.includes('1'), 'versions does not contain "1"')
         ctx.check(Array.isArray(d.roles) && d.roles.includes(profile), `roles does not list ${profile}`)
+        ctx.check(Array.isArray(d.profiles) && d.profiles.includes('core'), 'profiles does not list core')
         for (const e of ROLE_ENDPOINTS[profile]) {
           const url = d.endpoints?.[e]
           ctx.check(typeof url === 'string', `endpoints.${e} is missing for role ${profile}`)
@@ -75,7 +77,7 @@ export function nodeAssertions(profile: Profile): Assertion[] {
     defineAssertion({
       id: `${p}.jwks.keys`,
       description: 'GET /.well-known/jwks.json lists public keys only, each with kid = RFC 7638 thumbprint, use, alg and timbre_not_before, Ed25519 for sig and X25519 for enc',
-      requirements: ['TMB-TRUST-006', 'TMB-TRUST-004', 'TMB-ID-010', 'TMB-TRUST-001'],
+      requirements: ['TMB-TRUST-006', 'TMB-TRUST-004', 'TMB-ID-010', 'TMB-TRUST-001', 'TMB-TRUST-003', ...(profile === 'vault-operator' ? ['TMB-TRUST-002'] : [])],
       level: 'MUST',
       profile,
       async run(ctx: AssertionContext) {
@@ -85,6 +87,7 @@ export function nodeAssertions(profile: Profile): Assertion[] {
         const keys = res.json?.keys
         ctx.check(Array.isArray(keys) && keys.length > 0, 'the JWKS has no keys array')
         ctx.check(keys.some((k: any) => k.use === 'sig'), 'the JWKS has no signature key')
+        if (profile === 'vault-operator') ctx.check(keys.some((k: any) => k.use === 'enc' && k.crv === 'X25519' && !k.timbre_not_after), 'a vault operator publishes no current X25519 encryption key')
         for (const k of keys) {
           const name = `key ${k.kid ?? '(no kid)'}`
           for (const m of ['d', 'p', 'q', 'dp', 'dq', 'qi', 'k']) ctx.check(!(m in k), `${name} publishes the private member ${m}`)
@@ -108,6 +111,28 @@ export function nodeAssertions(profile: Profile): Assertion[] {
         const res = await ctx.http.send(t.endpoint('jwks', '/.well-known/jwks.json'))
         const m = /max-age=(\d+)/.exec(res.headers['cache-control'] ?? '')
         ctx.check(m && Number(m[1]) <= 300, `Cache-Control is ${JSON.stringify(res.headers['cache-control'] ?? null)}`)
+      },
+    }),
+    defineAssertion({
+      id: `${p}.http.unknown-path`,
+      description: 'An unknown path under /v1 answers 404 not-found as a problem',
+      requirements: ['TMB-ERR-003', 'TMB-ERR-001'],
+      level: 'MUST',
+      profile,
+      async run(ctx: AssertionContext) {
+        expectProblem(ctx, await ctx.http.send(`${ctx.config.target.replace(/\/+$/, '')}/v1/conformance-no-such-resource`), 'not-found')
+      },
+    }),
+    defineAssertion({
+      id: `${p}.admin.unauthorized`,
+      description: 'An admin call without a valid Bearer token answers 401 admin-unauthorized (INAPPLICABLE when the node has no admin API at /v1/admin)',
+      requirements: ['TMB-AUTH-012'],
+      level: 'MUST',
+      profile,
+      async run(ctx: AssertionContext) {
+        const res = await ctx.http.send(`${ctx.config.target.replace(/\/+$/, '')}/v1/admin/senders`, { headers: { authorization: 'Bearer conformance-wrong-token' } })
+        if (res.status === 404) ctx.inapplicable('the node has no admin API under /v1/admin (admin endpoints are local to an operator)')
+        expectProblem(ctx, res, 'admin-unauthorized')
       },
     }),
     defineAssertion({

@@ -120,7 +120,7 @@ export const vaultEnvelopeAssertions = [
   negativeRelay({
     id: 'vault.envelope.document-type',
     description: 'An envelope with an unregistered documentType is refused with 400 schema-violation',
-    requirements: ['TMB-ENV-003', 'TMB-ENV-002'],
+    requirements: ['TMB-ENV-003', 'TMB-ENV-002', 'TMB-VER-009'],
     expect: 'schema-violation',
     spoil: async (ctx, p) => withMetadata(ctx, p, { documentType: 'love-letter' }),
   }),
@@ -141,7 +141,7 @@ export const vaultEnvelopeAssertions = [
   negativeRelay({
     id: 'vault.envelope.version',
     description: 'An envelope payload with v 2 is refused (400 envelope-invalid or schema-violation)',
-    requirements: ['TMB-TRUST-029'],
+    requirements: ['TMB-TRUST-029', 'TMB-VER-002'],
     expect: ['envelope-invalid', 'schema-violation'],
     spoil: async (ctx, p) => withMetadata(ctx, p, { v: 2 }),
   }),

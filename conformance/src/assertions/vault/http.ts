@@ -78,7 +78,7 @@ export const vaultHttpAssertions = [
   defineAssertion({
     id: 'vault.errors.problem-details',
     description: 'Refusals are application/problem+json with type, title, status, code and retryable as in the error catalogue',
-    requirements: ['TMB-OVR-003'],
+    requirements: ['TMB-ERR-001', 'TMB-ERR-002', 'TMB-ERR-007', 'TMB-OVR-003'],
     level: 'MUST',
     profile: 'vault-operator',
     async run(ctx: AssertionContext) {

@@ -10,7 +10,7 @@ export const vaultRelayAssertions = [
   defineAssertion({
     id: 'vault.relay.accept',
     description: 'A valid relay is answered 201 with DepositAcceptance evidence signed with a key of the target JWKS and naming the message',
-    requirements: ['TMB-RLY-001', 'TMB-RLY-015', 'TMB-RLY-016', 'TMB-ID-004', 'TMB-ID-009', 'TMB-TRUST-008', 'TMB-OVR-003'],
+    requirements: ['TMB-RLY-001', 'TMB-RLY-015', 'TMB-RLY-016', 'TMB-ID-004', 'TMB-ID-009', 'TMB-TRUST-008', 'TMB-OVR-003', 'TMB-EVD-001', 'TMB-EVD-002', 'TMB-EVD-004', 'TMB-EVD-007', 'TMB-AUTH-002'],
     level: 'MUST',
     profile: 'vault-operator',
     async run(ctx: AssertionContext) {
@@ -21,6 +21,7 @@ export const vaultRelayAssertions = [
       ctx.check(/^application\/json\b/i.test(res.headers['content-type'] ?? ''), `Content-Type is ${res.headers['content-type']}, expected application/json`)
       const errors = depositEvidenceErrors(evidence, p, t.operatorId)
       ctx.check(errors.length === 0, `DepositAcceptance: ${errors.join('; ')}`)
+      for (const m of ['title', 'documentType', 'senderReference', 'content']) ctx.check(!(m in evidence), `the evidence carries ${m}, which EVD-007 forbids`)
       ctx.check(UUID_PATTERN.test(evidence.evidenceId) && evidence.evidenceId[14] === '7', `evidenceId ${evidence.evidenceId} is not a lowercase UUID v7`)
     },
   }),
@@ -99,7 +100,7 @@ export const vaultRelayAssertions = [
   defineAssertion({
     id: 'vault.relay.rejection-evidence',
     description: 'A refusal at check 11 or later carries a signed DepositRejection whose reason.code is the problem code',
-    requirements: ['TMB-RLY-017'],
+    requirements: ['TMB-RLY-017', 'TMB-EVD-003'],
     level: 'SHOULD',
     profile: 'vault-operator',
     async run(ctx: AssertionContext) {
