@@ -5,7 +5,7 @@
  */
 import type { Dispatcher } from 'undici'
 import { TimbreError } from '../errors.js'
-import { tokenDigest } from '../protocol/digest.js'
+import { digestEquals, tokenDigest, type Digest } from '../protocol/digest.js'
 import { verifyDirectoryLine, type DirectoryLine } from '../protocol/directory-line.js'
 import { sealEnvelope, type DocumentType } from '../protocol/envelope.js'
 import {
@@ -284,6 +284,11 @@ export class TimbreClient {
    * stamp. The address is checked locally first: a typo throws
    * `invalid-vault-address` before any network call.
    *
+   * Retries within one call resend the same bytes under the same
+   * `Idempotency-Key`. Calling again with the same `messageId` (after a crash,
+   * say) returns the original receipt when the node already holds that
+   * message for the same recipient and the same document bytes.
+   *
    * @example
    * ```ts
    * const { messageId, stamp } = await client.deliver({
@@ -318,9 +323,19 @@ export class TimbreClient {
     })
     // Sealed once: every retry sends the same bytes, so the idempotent replay applies.
     const body = JSON.stringify({ envelope: sealed.envelope, content: sealed.content })
-    const res = await this.#signed<{ messageId?: unknown; status?: unknown; stamp?: unknown }>('POST', '/v1/submissions', body, {
-      'idempotency-key': idempotencyKey,
-    })
+    let res: JsonResponse<{ messageId?: unknown; status?: unknown; stamp?: unknown }>
+    try {
+      res = await this.#signed('POST', '/v1/submissions', body, { 'idempotency-key': idempotencyKey })
+    } catch (err) {
+      // Re-sealing yields another envelope (fresh encryption), so a repeat of an earlier deliver() call
+      // is refused as a conflict; if that earlier delivery carried the same document, it is this one.
+      const conflict =
+        err instanceof TimbreError &&
+        (err.code === 'message-id-conflict' || (err.code === 'idempotency-key-reused' && input.idempotencyKey === undefined))
+      const earlier = conflict ? await this.#earlierReceipt(messageId, to, sealed.metadata.content.digest).catch(() => undefined) : undefined
+      if (earlier) return earlier
+      throw err
+    }
     const answer = res.body
     if (!isObject(answer) || answer.messageId !== messageId || typeof answer.stamp !== 'string' || typeof answer.status !== 'string') {
       throw unexpected('the submission answer is not a receipt for this message', res.requestId)
@@ -335,6 +350,16 @@ export class TimbreClient {
       throw new TimbreError('evidence-invalid', { detail: 'the stamp names another sender or recipient', requestId: res.requestId })
     }
     return { messageId, status: answer.status as DeliveryStatus, stamp, stampJws: answer.stamp }
+  }
+
+  async #earlierReceipt(messageId: string, to: string, digest: Digest): Promise<DeliveryReceipt | undefined> {
+    const { nodeId } = await this.discovery()
+    const stamp = (await this.evidence(messageId)).find((e) => e.evidence.event === 'SubmissionAcceptance' && e.evidence.issuer === nodeId)
+    if (!stamp || stamp.evidence.sender !== this.#senderId || stamp.evidence.recipient !== to || !digestEquals(stamp.evidence.contentDigest, digest)) {
+      return undefined
+    }
+    const { status } = await this.status(messageId)
+    return { messageId, status, stamp: stamp.evidence, stampJws: stamp.jws }
   }
 
   /**
