@@ -12,7 +12,7 @@ export const directoryAssertions: Assertion[] = [
   must({
     id: 'directory.lookup.signed',
     description: 'GET /v1/directory/addresses/{address} answers 200 with a directory line signed by a key of the directory JWKS, for that address',
-    requirements: ['TMB-TRUST-025', 'TMB-ADDR-003'],
+    requirements: ['TMB-DIR-001', 'TMB-DIR-008', 'TMB-TRUST-025', 'TMB-ADDR-003'],
     async run(ctx: AssertionContext) {
       const t = await ctx.target()
       const address = ctx.address(0)
@@ -66,7 +66,7 @@ export const directoryAssertions: Assertion[] = [
   defineAssertion({
     id: 'directory.changes.order',
     description: 'GET /v1/directory/changes pages changes in increasing cursor order',
-    requirements: ['TMB-ADDR-009'],
+    requirements: ['TMB-DIR-014', 'TMB-DIR-015'],
     level: 'MUST',
     profile: 'directory',
     features: ['directory-changes'],
