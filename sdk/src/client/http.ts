@@ -19,8 +19,11 @@ export interface JsonHttpOptions {
 
 /** One request as {@link JsonHttp.send} takes it. */
 export interface JsonRequest {
+  /** HTTP method. */
   method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE'
+  /** Absolute URL. */
   url: string
+  /** Extra request headers. */
   headers?: Record<string, string>
   /** The exact body bytes (already serialised, because proofs sign them). */
   body?: string
@@ -28,8 +31,11 @@ export interface JsonRequest {
 
 /** A successful answer. */
 export interface JsonResponse<T> {
+  /** HTTP status (2xx). */
   status: number
+  /** Response headers. */
   headers: Record<string, string | string[] | undefined>
+  /** The parsed JSON body (undefined for an empty body). */
   body: T
   /** The server's request id (`x-request-id`), when it sent one. */
   requestId: string | undefined

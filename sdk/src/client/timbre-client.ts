@@ -72,7 +72,9 @@ export interface DeliverInput {
 
 /** The verified answer of {@link TimbreClient.deliver}. */
 export interface DeliveryReceipt {
+  /** The message id (chosen or generated). */
   messageId: string
+  /** The delivery status when the node answered (usually `accepted`). */
   status: DeliveryStatus
   /** The stamp (SubmissionAcceptance evidence), verified. */
   stamp: Evidence
@@ -82,25 +84,39 @@ export interface DeliveryReceipt {
 
 /** Where a delivery stands (`GET /v1/deliveries/{messageId}`). */
 export interface DeliveryState {
+  /** The message id. */
   messageId: string
+  /** The current status. */
   status: DeliveryStatus
   /** True for `delivered`, `rejected` and `failed`. */
   final: boolean
+  /** When the status last changed (RFC 3339). */
   updatedAt: string
+  /** The sender's organisation id. */
   sender?: string
+  /** The recipient vault address. */
   recipient?: string
+  /** The vault operator the delivery was routed to, once known. */
   recipientOperator?: string
+  /** When the routing node stamped the submission. */
   acceptedAt?: string
+  /** Relay attempts made so far. */
   attempts?: number
+  /** When the next relay attempt is planned. */
   nextAttemptAt?: string
+  /** End of the delivery window. */
   deadline?: string
+  /** Why the delivery was rejected or failed (`code` from the error catalogue). */
   reason?: { code: string; detail?: string }
+  /** Number of evidences recorded. */
   evidenceCount?: number
 }
 
 /** One evidence, verified, with its JWS. */
 export interface VerifiedEvidence {
+  /** The decoded payload, after verification. */
   evidence: Evidence
+  /** The compact JWS, to archive and re-verify offline. */
   jws: string
 }
 
@@ -108,8 +124,11 @@ export interface VerifiedEvidence {
 export interface WebhookEvent {
   /** The `webhook-id` header (the evidence id); use it to drop duplicates. */
   id: string
+  /** The event type; v1 sends only `delivery.status`. */
   type: 'delivery.status'
+  /** The message the event is about. */
   messageId: string
+  /** The new status. */
   status: DeliveryStatus
   /** The evidence that caused the change, verified. */
   evidence: Evidence
@@ -129,23 +148,37 @@ export interface WaitForDeliveryOptions {
 
 /** The discovery document of a node, as far as the client reads it. */
 export interface DiscoveryDocument {
+  /** Always `timbre`. */
   protocol: 'timbre'
+  /** Protocol major versions served. */
   versions: string[]
+  /** The node's operator id: the `aud` of request proofs and the issuer of its evidence. */
   nodeId: string
+  /** Roles the node plays. */
   roles: string[]
+  /** Absolute URLs of the node's APIs; `directory` is the directory API root. */
   endpoints: { submissions?: string; relay?: string; directory?: string; jwks: string; [name: string]: unknown }
+  /** Size limits the node enforces. */
   limits?: { maxContentBytes: number; maxRequestBytes: number }
+  /** Members a client does not know are kept and ignored. */
   [member: string]: unknown
 }
 
 /** An operator record of the directory (`GET /v1/directory/operators/{id}`). */
 export interface OperatorRecord {
+  /** The operator id. */
   id: string
+  /** Base URL of the operator's node. */
   baseUrl: string
+  /** Where routing nodes relay documents. */
   relayEndpoint?: string
+  /** The operator's signature and encryption public keys, current and retired. */
   jwks: Jwks
+  /** Roles the operator plays. */
   roles?: string[]
+  /** Human-readable name. */
   name?: string
+  /** Standing in the network. */
   status?: 'active' | 'suspended' | 'revoked'
 }
 

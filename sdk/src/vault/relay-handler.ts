@@ -18,6 +18,7 @@ import type { DepositRecord, VaultStorage } from './storage/types.js'
 
 /** A relay request as any HTTP framework can hand it over. */
 export interface RelayRequest {
+  /** HTTP method (only POST is accepted). */
   method: string
   /** Path and query as received (the proof's `htu`), e.g. `/v1/relay`. */
   path: string
@@ -31,8 +32,11 @@ export interface RelayRequest {
 
 /** The answer to send back. */
 export interface RelayResponse {
+  /** 201 deposited, 200 repeat, or the problem's status. */
   status: number
+  /** `content-type` and `x-request-id`. */
   headers: Record<string, string>
+  /** `{ evidence }` (DepositAcceptance JWS) or a problem, possibly with a DepositRejection `evidence`. */
   body: { evidence: string } | ProblemDetails
 }
 
@@ -41,8 +45,11 @@ export type NodeKeyResolver = (iss: string, kid: string) => PublicJwk | undefine
 
 /** A pino-compatible logger; the handler logs ids and codes only, never content. */
 export interface RelayLogger {
+  /** A relay was deposited or repeated. */
   info(obj: object, msg?: string): void
+  /** A relay was refused with a problem. */
   warn(obj: object, msg?: string): void
+  /** An unexpected failure (answered as `internal-error`). */
   error(obj: object, msg?: string): void
 }
 

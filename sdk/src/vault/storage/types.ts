@@ -8,7 +8,17 @@ import type { EnvelopeMetadata } from '../../protocol/envelope.js'
 import type { PublicJwk } from '../../protocol/keys.js'
 
 /** The state of a vault account as the relay handler needs it. */
-export type AccountState = { status: 'active' } | { status: 'moved'; operator: string }
+export type AccountState =
+  | {
+      /** The address is hosted here. */
+      status: 'active'
+    }
+  | {
+      /** The address left by port. */
+      status: 'moved'
+      /** The operator now hosting it (sent in `recipient-moved`). */
+      operator: string
+    }
 
 /** One deposited document, with everything needed to prove its arrival later. */
 export interface DepositRecord {
