@@ -32,7 +32,7 @@ interface Net {
   routerKey: PrivateJwk
   senderKey: PrivateJwk
   encKey: PrivateJwk
-  route: string
+  directoryKey: PrivateJwk
   address: string
 }
 
@@ -58,28 +58,33 @@ async function network(t: Test, kind: 'memory' | 'fs'): Promise<Net> {
     storage,
     maxContentBytes: 1024,
     resolveNodeKey: (iss, kid) => (iss === ROUTER && kid === routerPub.kid ? routerPub : undefined),
+    resolveDirectoryKey: (kid) => (kid === directoryKey.kid ? toPublicJwk(directoryKey) : undefined),
   })
   const app = Fastify()
   await app.register(kit.fastifyPlugin())
   const url = await app.listen({ host: '127.0.0.1', port: 0 })
   t.teardown(() => app.close())
   const address = await kit.openAccount()
-  const route = await signDirectoryLine(
+  return { url, kit, storage, routerKey, senderKey, encKey, directoryKey, address }
+}
+
+async function routeFor(net: Net, address: string, key = net.directoryKey): Promise<string> {
+  const now = new Date().toISOString()
+  return signDirectoryLine(
     {
       v: 1,
       address,
       operator: OPERATOR,
-      relayEndpoint: `${url}/v1/relay`,
-      encryptionKeys: [toPublicJwk(encKey)],
+      relayEndpoint: `${net.url}/v1/relay`,
+      encryptionKeys: [toPublicJwk(net.encKey)],
       version: 1,
-      validFrom: new Date().toISOString(),
+      validFrom: now,
       validTo: null,
-      issuedAt: new Date().toISOString(),
-      issuer: ROUTER,
+      issuedAt: now,
+      issuer: 'directory.example',
     },
-    directoryKey,
+    key,
   )
-  return { url, kit, storage, routerKey, senderKey, encKey, route, address }
 }
 
 async function seal(net: Net, overrides: { recipient?: string; document?: string; messageId?: string } = {}): Promise<SealedEnvelope> {
@@ -115,14 +120,14 @@ async function stampFor(net: Net, sealed: SealedEnvelope, envelope = sealed.enve
   return jws
 }
 
-async function relayBody(net: Net, sealed: SealedEnvelope, parts: Partial<Record<'envelope' | 'content' | 'stamp', string>> = {}): Promise<string> {
+async function relayBody(net: Net, sealed: SealedEnvelope, parts: Partial<Record<'envelope' | 'content' | 'stamp' | 'route', string>> = {}): Promise<string> {
   const envelope = parts.envelope ?? sealed.envelope
   return JSON.stringify({
     envelope,
     content: parts.content ?? sealed.content,
     stamp: parts.stamp ?? (await stampFor(net, sealed, envelope)),
     senderKey: toPublicJwk(net.senderKey),
-    route: net.route,
+    route: parts.route ?? (await routeFor(net, sealed.metadata.recipient)),
   })
 }
 
@@ -173,12 +178,20 @@ for (const kind of ['memory', 'fs'] as const) {
       const [record] = await net.kit.documents(net.address)
       const chain = await net.kit.verifyDeposit(record!)
       t.equal(chain.evidence.previousEvidenceId, chain.stamp.evidenceId)
+      t.equal(evidence.stampClass, 'standard', 'stampClass is copied from the stamp')
 
       // The same relay with a new proof: the original evidence, no second deposit.
       const again = await post(net, body)
       t.equal(again.status, 200)
       t.equal(again.body.evidence, first.body.evidence)
       t.equal(await stored(net), 1)
+
+      // The same message id with another document is a conflict, and the deposit stays as it was.
+      const otherDoc = await seal(net, { messageId: sealed.metadata.messageId, document: 'changed' })
+      const conflict = await post(net, await relayBody(net, otherDoc))
+      t.equal(conflict.status, 409)
+      t.equal(conflict.body.code, 'message-id-conflict')
+      t.equal(Buffer.from((await net.kit.document(net.address, sealed.metadata.messageId))!).toString(), '%PDF-1.7 payslip')
 
       // The same proof again is a replay.
       const replayed = await post(net, body, { authorization: again.authorization })
@@ -200,8 +213,7 @@ for (const kind of ['memory', 'fs'] as const) {
       const swapped = await post(net, await relayBody(net, sealed, { content: other.content }))
       t.equal(swapped.status, 422)
       t.equal(swapped.body.code, 'content-digest-mismatch')
-      const rejection = await verifyEvidence(swapped.body.evidence, net.kit.jwks(), { event: 'DepositRejection', messageId: sealed.metadata.messageId })
-      t.equal(rejection.reason?.code, 'content-digest-mismatch')
+      t.equal(swapped.body.evidence, undefined, 'no rejection evidence before the message is verified')
       t.match(swapped.headers['content-type'], /^application\/problem\+json/)
 
       const foreignKey = await generateSigningKey()
@@ -216,7 +228,14 @@ for (const kind of ['memory', 'fs'] as const) {
       const unknown = await post(net, await relayBody(net, stranger))
       t.equal(unknown.status, 404)
       t.equal(unknown.body.code, 'recipient-unknown')
-      t.ok(unknown.body.evidence, 'a signed DepositRejection comes with the problem')
+      const rejection = await verifyEvidence(unknown.body.evidence, net.kit.jwks(), { event: 'DepositRejection', messageId: stranger.metadata.messageId })
+      t.equal(rejection.reason?.code, 'recipient-unknown', 'a signed DepositRejection comes with the problem')
+
+      const otherRoute = await post(net, await relayBody(net, sealed, { route: await routeFor(net, generateVaultAddress()) }))
+      t.equal(otherRoute.status, 400)
+      t.equal(otherRoute.body.code, 'stamp-invalid', 'a route for another address')
+      const foreignRoute = await post(net, await relayBody(net, sealed, { route: await routeFor(net, net.address, foreignKey) }))
+      t.equal(foreignRoute.body.code, 'stamp-invalid', 'a route signed by someone else')
 
       const movedAddress = await net.kit.openAccount()
       await net.storage.markMoved(movedAddress, 'vault-c.example')
@@ -238,6 +257,7 @@ for (const kind of ['memory', 'fs'] as const) {
 
       const noAuth = await post(net, await relayBody(net, sealed), { authorization: '' })
       t.equal(noAuth.body.code, 'auth-required')
+      t.equal(noAuth.headers['www-authenticate'], 'Timbre')
 
       const big = await seal(net, { document: 'x'.repeat(2048) })
       const tooLarge = await post(net, await relayBody(net, big))

@@ -5,14 +5,17 @@
  */
 import { problemFor, TimbreError, type ProblemDetails } from '../errors.js'
 import { fromUtf8 } from '../internal/bytes.js'
-import { tokenDigest } from '../protocol/digest.js'
-import { openContent, peekEnvelope, verifyEnvelope, type EnvelopeMetadata } from '../protocol/envelope.js'
+import { peekHeader, verifyJws } from '../internal/jws.js'
+import { digestEquals, tokenDigest } from '../protocol/digest.js'
+import { peekDirectoryLine, verifyDirectoryLine, type DirectoryLine } from '../protocol/directory-line.js'
+import { CONTENT_TYP, ENVELOPE_TYP, openContent, verifyEnvelope, type EnvelopeMetadata } from '../protocol/envelope.js'
 import { decodeEvidence, signEvidence, verifyStamp, type Evidence } from '../protocol/evidence.js'
 import { isOperatorId, UUID_PATTERN, uuidv7 } from '../protocol/identifiers.js'
 import { KeySet } from '../protocol/key-set.js'
-import { jwkThumbprint, type PrivateJwk, type PublicJwk } from '../protocol/keys.js'
+import { CONTENT_ENCRYPTION_ALG, jwkThumbprint, KEY_AGREEMENT_ALG, type PrivateJwk, type PublicJwk } from '../protocol/keys.js'
 import { verifyRequestProof } from '../protocol/request-auth.js'
 import { assertSchema } from '../protocol/schemas.js'
+import { assertVaultAddress } from '../protocol/vault-address.js'
 import { MemoryReplayStore, type ReplayStore } from './replay-store.js'
 import type { DepositRecord, VaultStorage } from './storage/types.js'
 
@@ -43,6 +46,9 @@ export interface RelayResponse {
 /** Resolves a calling routing node's public signing key, from the trust list or directory. */
 export type NodeKeyResolver = (iss: string, kid: string) => PublicJwk | undefined | Promise<PublicJwk | undefined>
 
+/** Resolves a public key of the directory that signed a route. */
+export type DirectoryKeyResolver = (kid: string, issuer: string) => PublicJwk | undefined | Promise<PublicJwk | undefined>
+
 /** A pino-compatible logger; the handler logs ids and codes only, never content. */
 export interface RelayLogger {
   /** A relay was deposited or repeated. */
@@ -65,6 +71,12 @@ export interface RelayHandlerOptions {
   storage: VaultStorage
   /** Trusted keys of routing nodes, by operator id and kid. */
   resolveNodeKey: NodeKeyResolver
+  /**
+   * Keys of the directory that signs routes (directory lines), by kid; gets the
+   * line's `issuer` when it names one. Default: `resolveNodeKey(issuer ?? proof iss, kid)`,
+   * right when the directory is run by a trust-listed node.
+   */
+  resolveDirectoryKey?: DirectoryKeyResolver
   /** Largest plaintext document accepted, in bytes (default 10 MiB). */
   maxContentBytes?: number
   /** Largest request body accepted, in bytes (default 15 000 000). */
@@ -145,23 +157,18 @@ export function createRelayHandler(options: RelayHandlerOptions): RelayHandler {
     const key = await resolveNodeKey(iss, kid)
     return key ? new KeySet([key]).get(kid, at) : undefined
   }
+  const directoryKey = async (kid: string, issuer: string) =>
+    options.resolveDirectoryKey ? options.resolveDirectoryKey(kid, issuer) : resolveNodeKey(issuer, kid)
 
   async function handle(req: RelayRequest, progress: Progress): Promise<RelayResponse> {
+    // Check numbers are those of spec chapter 6.2; the first failure answers.
+    // 1. Size and media type.
     if (req.method.toUpperCase() !== 'POST') fail('method-not-allowed')
+    if (req.rawBody.byteLength > maxRequestBytes) fail('body-too-large')
     const mediaType = header(req, 'content-type')?.split(';')[0]?.trim().toLowerCase()
     if (mediaType !== 'application/json') fail('unsupported-media-type', 'the relay body must be application/json')
-    if (req.rawBody.byteLength > maxRequestBytes) fail('body-too-large')
 
-    // 1. JSON, then shape.
-    let parsed: unknown
-    try {
-      parsed = JSON.parse(fromUtf8(req.rawBody))
-    } catch {
-      return fail('malformed-json')
-    }
-    const body = assertSchema<RelayBody>('relay-request.json', parsed)
-
-    // 2. The calling node: proof, then single use.
+    // 2. The calling node: proof over the exact bytes, then single use.
     const claims = await verifyRequestProof(header(req, 'authorization'), {
       aud: operatorId,
       method: req.method,
@@ -171,9 +178,18 @@ export function createRelayHandler(options: RelayHandlerOptions): RelayHandler {
     })
     if (!(await replay.claim(claims.jti, claims.exp))) fail('request-replayed')
     progress.authenticated = true
+
+    // 3. JSON, then shape.
+    let parsed: unknown
+    try {
+      parsed = JSON.parse(fromUtf8(req.rawBody))
+    } catch {
+      return fail('malformed-json')
+    }
+    const body = assertSchema<RelayBody>('relay-request.json', parsed)
     progress.body = body
 
-    // 3. The stamp: issued by the caller, for this envelope and this sender key.
+    // 4-6. The stamp: issued by the caller, for this envelope and this sender key.
     const envelopeDigest = tokenDigest(body.envelope)
     let stamp: Evidence
     try {
@@ -184,49 +200,87 @@ export function createRelayHandler(options: RelayHandlerOptions): RelayHandler {
     const senderKid = await thumbprintOf(body.senderKey)
     if (stamp.senderKid !== senderKid) fail('stamp-invalid', 'the stamp names another sender key')
 
-    // 4. The envelope, signed by that sender key and bound to the content.
-    let metadata: EnvelopeMetadata
+    // 7. The envelope: signed by that key only, then its payload schema, then the address check rule.
+    const senderKey: PublicJwk = { ...body.senderKey, kid: senderKid, use: 'sig', alg: 'EdDSA' }
+    const { payload } = await verifyJws<EnvelopeMetadata>(body.envelope, {
+      typ: ENVELOPE_TYP,
+      resolveKey: (kid) => (kid === senderKid ? senderKey : undefined),
+      code: 'envelope-invalid',
+    })
+    const metadata = assertSchema<EnvelopeMetadata>('envelope.json', payload)
+    if (assertVaultAddress(metadata.recipient) !== metadata.recipient) fail('invalid-vault-address', 'the recipient is not in normal form')
     try {
-      metadata = await verifyEnvelope(body.envelope, { ...body.senderKey, kid: senderKid }, body.content)
+      await verifyEnvelope(body.envelope, senderKey)
     } catch (err) {
-      if (err instanceof TimbreError && err.code === 'content-digest-mismatch') throw err
       return fail('envelope-invalid', err instanceof TimbreError ? err.detail : 'the envelope does not verify')
     }
-    progress.metadata = metadata
-    if (stamp.messageId !== metadata.messageId || stamp.sender !== metadata.sender || stamp.recipient !== metadata.recipient) {
+
+    // 8. The stamp is for this message.
+    if (
+      stamp.messageId !== metadata.messageId ||
+      stamp.sender !== metadata.sender ||
+      stamp.recipient !== metadata.recipient ||
+      !digestEquals(stamp.contentDigest, metadata.content.digest)
+    ) {
       fail('stamp-invalid', 'the stamp is for another message')
     }
-    if (!encryptionKeys.some((k) => k.kid === metadata.recipientKid)) {
-      fail('content-undecryptable', 'the content is encrypted for a key this operator does not hold')
-    }
 
-    // 5. The recipient is hosted here.
+    // 9. The route: a directory line, signed by the directory, for this recipient.
+    const route = peekDirectoryLine(body.route)
+    let line: DirectoryLine
+    try {
+      line = await verifyDirectoryLine(body.route, (kid) => directoryKey(kid, typeof route?.issuer === 'string' ? route.issuer : claims.iss))
+    } catch {
+      return fail('stamp-invalid', 'the route is not a directory line signed by the directory')
+    }
+    if (line.address !== metadata.recipient) fail('stamp-invalid', 'the route is for another address')
+
+    // 10. The content is the one the envelope names, in an allowed JWE.
+    if (tokenDigest(body.content) !== metadata.contentJweDigest) fail('content-digest-mismatch', 'the content JWE does not match contentJweDigest')
+    const jwe = peekHeader(body.content)
+    if (
+      !jwe ||
+      jwe.typ !== CONTENT_TYP ||
+      jwe.alg !== KEY_AGREEMENT_ALG ||
+      jwe.enc !== CONTENT_ENCRYPTION_ALG ||
+      jwe.kid !== metadata.recipientKid ||
+      'zip' in jwe ||
+      'crit' in jwe
+    ) {
+      fail('envelope-invalid', 'the content JWE header is not allowed')
+    }
+    progress.metadata = metadata
+
+    // 11. A repeat gets the original evidence, never a second deposit.
+    const existing = await storage.findDeposit(metadata.sender, metadata.messageId)
+    if (existing) return repeat(existing, metadata)
+
+    // 12. The recipient is hosted here now.
     const account = await storage.account(metadata.recipient)
     if (!account) fail('recipient-unknown', 'the vault address is not hosted by this operator')
     if (account!.status === 'moved') fail('recipient-moved', 'the vault address moved to another operator', { operator: account!.operator })
 
-    // 6. A repeat gets the original evidence, never a second deposit.
-    const existing = await storage.findDeposit(metadata.sender, metadata.messageId)
-    if (existing) return repeat(existing, body)
-
-    // 7. Decrypt and check the document against the signed digest and the limit.
+    // 13-15. Size limit, decryption, then the plaintext against the signed size and digest.
     if (metadata.content.size > maxContentBytes) fail('content-too-large', `the limit is ${maxContentBytes} bytes`)
+    if (!encryptionKeys.some((k) => k.kid === metadata.recipientKid)) {
+      fail('content-undecryptable', 'the content is encrypted for a key this operator does not hold')
+    }
     const document = await openContent(body.content, metadata, (kid) => encryptionKeys.find((k) => k.kid === kid))
-    if (document.byteLength > maxContentBytes) fail('content-too-large', `the limit is ${maxContentBytes} bytes`)
 
-    // 8. Sign, then store; the storage decides who was first.
+    // 16. Sign, then store; the storage decides who was first.
     const time = now().toISOString()
     const { jws } = await signEvidence(
       {
         event: 'DepositAcceptance',
         time,
         issuer: operatorId,
-        messageId: metadata.messageId,
-        sender: metadata.sender,
-        recipient: metadata.recipient,
-        contentDigest: metadata.content.digest,
-        envelopeDigest,
+        messageId: stamp.messageId,
+        sender: stamp.sender,
+        recipient: stamp.recipient,
+        contentDigest: stamp.contentDigest,
+        envelopeDigest: stamp.envelopeDigest,
         senderKid,
+        ...(stamp.stampClass ? { stampClass: stamp.stampClass } : {}),
         recipientOperator: operatorId,
         previousEvidenceId: stamp.evidenceId,
       },
@@ -238,7 +292,7 @@ export function createRelayHandler(options: RelayHandlerOptions): RelayHandler {
       messageId: metadata.messageId,
       metadata,
       envelope: body.envelope,
-      senderKey: { ...body.senderKey, kid: senderKid },
+      senderKey,
       stamp: body.stamp,
       evidence: jws,
       depositedAt: time,
@@ -246,34 +300,24 @@ export function createRelayHandler(options: RelayHandlerOptions): RelayHandler {
       digest: metadata.content.digest,
     }
     const result = await storage.deposit(record, document)
-    if (!result.inserted) return repeat(result.record, body)
+    if (!result.inserted) return repeat(result.record, metadata)
     log?.info({ messageId: metadata.messageId, sender: metadata.sender, recipient: metadata.recipient, size: record.size }, 'relay deposited')
     return { status: 201, headers: { 'content-type': 'application/json' }, body: { evidence: jws } }
   }
 
-  function repeat(existing: DepositRecord, body: RelayBody): RelayResponse {
-    // Same (sender, messageId) with another envelope is a different document, not a repeat.
-    if (existing.envelope !== body.envelope) fail('message-id-conflict', 'the message id was deposited with another envelope')
+  function repeat(existing: DepositRecord, metadata: EnvelopeMetadata): RelayResponse {
+    // Same (sender, messageId) with another document is a conflict, not a repeat (TMB-RLY-009).
+    if (!digestEquals(existing.digest, metadata.content.digest)) fail('message-id-conflict', 'the message id was deposited with another document')
     log?.info({ messageId: existing.messageId, sender: existing.sender }, 'relay repeated, original evidence returned')
     return { status: 200, headers: { 'content-type': 'application/json' }, body: { evidence: existing.evidence } }
   }
 
-  // Signed DepositRejection for an authenticated caller, when the message can be named.
+  // Signed DepositRejection, reason.code = the problem code.
   async function rejectionEvidence(err: TimbreError, progress: Progress): Promise<string | undefined> {
-    if (!progress.authenticated || !progress.body || err.retryable) return undefined
+    // Only about a message whose envelope, stamp and route verified (checks 11 and later, TMB-RLY-017).
+    if (!progress.body || !progress.metadata || err.retryable) return undefined
     const body = progress.body
-    const m = progress.metadata ?? peekEnvelope(body.envelope)
-    if (
-      !m ||
-      typeof m.messageId !== 'string' ||
-      !UUID_PATTERN.test(m.messageId) ||
-      typeof m.sender !== 'string' ||
-      typeof m.recipient !== 'string' ||
-      m.content?.digest?.alg !== 'sha-256' ||
-      typeof m.content.digest.value !== 'string'
-    ) {
-      return undefined
-    }
+    const m = progress.metadata
     let previousEvidenceId: string | undefined
     try {
       previousEvidenceId = decodeEvidence(body.stamp).evidenceId
@@ -294,7 +338,7 @@ export function createRelayHandler(options: RelayHandlerOptions): RelayHandler {
         messageId: m.messageId,
         sender: m.sender,
         recipient: m.recipient,
-        contentDigest: { alg: 'sha-256', value: m.content.digest.value },
+        contentDigest: m.content.digest,
         envelopeDigest: tokenDigest(body.envelope),
         ...(senderKid ? { senderKid } : {}),
         recipientOperator: operatorId,
@@ -323,7 +367,9 @@ export function createRelayHandler(options: RelayHandlerOptions): RelayHandler {
         extra: { ...err.extra, ...(evidence ? { evidence } : {}) },
       })
       log?.warn({ requestId, code: err.code, messageId: progress.metadata?.messageId }, 'relay rejected')
-      return { status: problem.status, headers: { 'content-type': 'application/problem+json', 'x-request-id': requestId }, body: problem }
+      const headers: Record<string, string> = { 'content-type': 'application/problem+json', 'x-request-id': requestId }
+      if (problem.status === 401) headers['www-authenticate'] = 'Timbre'
+      return { status: problem.status, headers, body: problem }
     }
   }
 }
