@@ -14,6 +14,7 @@ export {
   type RelayRequest,
   type RelayResponse,
   type NodeKeyResolver,
+  type DirectoryKeyResolver,
   type RelayLogger,
 } from './relay-handler.js'
 export { relayPlugin, type RelayPluginOptions } from './fastify-plugin.js'
