@@ -37,7 +37,9 @@ t.test('reports', async (t) => {
   await t.resolves(verifySignedReport(signed, toPublicJwk(vault.suiteKey)), 'verifies with the pinned key')
   await t.rejects(verifySignedReport(signed, toPublicJwk(await generateSigningKey())), 'fails with another pinned key')
   const [h, p, s] = signed.split('.')
-  const tampered = `${h}.${Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(p!, 'base64url').toString()), passed: true })).toString('base64url')}.${s}`
+  const original = JSON.parse(Buffer.from(p!, 'base64url').toString())
+  // Flip the verdict: a tamperer's goal, and guaranteed to change the payload.
+  const tampered = `${h}.${Buffer.from(JSON.stringify({ ...original, passed: !original.passed })).toString('base64url')}.${s}`
   await t.rejects(verifySignedReport(tampered), 'a tampered report fails')
 
   if (!CHROMIUM) {

@@ -10,7 +10,7 @@ import { unsignedJws, decodeJws } from '../../src/actors/jws.js'
 /** Deposits whatever decrypts, even when the envelope signature is refused. */
 export const skipsSignatureVerification: Wrap = (handler, { signingKey, encryptionKey, kit }) => async (req) => {
   const res = await handler(req)
-  if (res.status !== 400 || (res.body as any).code !== 'envelope-invalid') return res
+  if (res.status !== 400 || !['envelope-invalid', 'schema-violation'].includes((res.body as any).code)) return res
   try {
     const body = JSON.parse(Buffer.from(req.rawBody).toString('utf8'))
     const m = peekEnvelope(body.envelope)!
