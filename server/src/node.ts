@@ -27,8 +27,10 @@ export interface RunningNode {
   readonly app: FastifyInstance
   readonly store: Store
   readonly keys: NodeKeyring
-  /** The announced base URL, e.g. `http://127.0.0.1:8080`. */
+  /** The announced base URL, e.g. `http://127.0.0.1:8080` or the configured TIMBRE_BASE_URL. */
   readonly url: string
+  /** Where the server actually listens (differs from `url` behind a proxy or with a configured base URL). */
+  readonly listenUrl: string
   /** The admin API's bearer token in effect. */
   readonly adminToken: string
   /** Stop accepting, finish in-flight requests, close the database. Idempotent. */
@@ -50,6 +52,7 @@ export async function startNode(options: StartNodeOptions): Promise<RunningNode>
     app = await buildApp({ config, db: store.db, keys: keyring, logger, adminToken: admin.token, ...(options.openapi && { openapi: options.openapi }) })
     await app.listen({ host: config.host, port: config.port })
     const url = publicBaseUrl(app, config)
+    const listenUrl = publicBaseUrl(app, { ...config, baseUrl: null })
     logger.info({ url, nodeId: config.nodeId, roles: config.roles, database: store.location }, 'timbre node started')
 
     let closing: Promise<void> | undefined
@@ -60,6 +63,7 @@ export async function startNode(options: StartNodeOptions): Promise<RunningNode>
       store,
       keys: keyring,
       url,
+      listenUrl,
       adminToken: admin.token,
       close() {
         closing ??= (async () => {

@@ -94,7 +94,11 @@ export function loadConfig(options: LoadConfigOptions = {}): NodeConfig {
 
   const problems: string[] = []
   if (!validate(values)) {
-    for (const err of validate.errors ?? []) problems.push(describe(err, origins))
+    for (const err of validate.errors ?? []) {
+      // A missing nodeId is only the echo of the bad host/port/baseUrl it derives from.
+      if (err.keyword === 'required' && err.params.missingProperty === 'nodeId' && !origins.has('nodeId')) continue
+      problems.push(describe(err, origins))
+    }
   } else {
     const c = values as unknown as NodeConfig
     if (c.delivery.retryCapMs < c.delivery.retryBaseMs) {

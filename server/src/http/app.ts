@@ -16,7 +16,7 @@ import type { AppContext } from './context.js'
 import { registerJsonBody } from './json-body.js'
 import { loadOpenApiDocument, registerOpenApi, type OpenApiDocument } from './openapi.js'
 import { sendProblem, toNodeError } from './problem.js'
-import { genReqId, REQUEST_ID_HEADER } from './request-id.js'
+import { genReqId, REQUEST_ID_HEADERS } from './request-id.js'
 import { adminSenderRoutes } from './routes/admin-senders.js'
 import { healthRoutes } from './routes/health.js'
 import { wellKnownRoutes } from './routes/well-known.js'
@@ -51,7 +51,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     return503OnClosing: true,
     // Framework-level failures (e.g. an undecodable URL) also answer problem+json.
     frameworkErrors: (error, request, reply) => {
-      reply.header(REQUEST_ID_HEADER, request.id)
+      for (const h of REQUEST_ID_HEADERS) reply.header(h, request.id)
       void sendProblem(request, reply, toNodeError(error).error)
     },
   })
@@ -70,7 +70,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   }
 
   app.addHook('onRequest', async (request, reply) => {
-    reply.header(REQUEST_ID_HEADER, request.id)
+    for (const h of REQUEST_ID_HEADERS) reply.header(h, request.id)
   })
 
   registerJsonBody(app)

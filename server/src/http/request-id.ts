@@ -1,14 +1,18 @@
-// Request ids: honour a caller's X-Request-Id when it is short and plain
-// (so ids can be correlated across nodes), otherwise make one. The id is
-// echoed in the response header and in every problem body.
+// Request ids: honour a caller's Request-Id (TMB-OVR-011) or X-Request-Id
+// when short and plain, so ids correlate across nodes; otherwise make one.
+// The id is echoed in both response headers and in every problem body.
 import { randomUUID } from 'node:crypto'
 import type { IncomingMessage } from 'node:http'
 
-export const REQUEST_ID_HEADER = 'x-request-id'
+/** Response headers carrying the request id: the spec's, and the common de-facto one. */
+export const REQUEST_ID_HEADERS = ['request-id', 'x-request-id'] as const
 
 const SANE = /^[A-Za-z0-9._:@-]{1,128}$/
 
 export function genReqId(req: IncomingMessage): string {
-  const given = req.headers[REQUEST_ID_HEADER]
-  return typeof given === 'string' && SANE.test(given) ? given : randomUUID()
+  for (const name of REQUEST_ID_HEADERS) {
+    const given = req.headers[name]
+    if (typeof given === 'string' && SANE.test(given)) return given
+  }
+  return randomUUID()
 }

@@ -27,6 +27,8 @@ export interface Store {
   readonly kind: StoreKind
   /** Where the data lives, safe to log (no password). */
   readonly location: string
+  /** The embedded PGlite client (null on PostgreSQL), for tools that need it (dumps, pg-boss). */
+  readonly pglite: PGlite | null
   close(): Promise<void>
 }
 
@@ -38,6 +40,12 @@ export interface OpenStoreOptions {
   readonly migrate?: boolean
   /** PostgreSQL pool size (default 10). */
   readonly poolSize?: number
+  /**
+   * In-memory PGlite only: start from this data dir dump (PGlite
+   * `dumpDataDir`) instead of running initdb, which is several times slower.
+   * Tests use a dump of a freshly migrated database.
+   */
+  readonly pgliteTemplate?: Blob
 }
 
 /** `postgres://user:secret@host/db` → `postgres://user:***@host/db`. */
@@ -51,17 +59,19 @@ export function redactUrl(url: string): string {
   }
 }
 
-async function openPglite(dataDir: string): Promise<{ db: Kysely<Database>; location: string; release: () => void }> {
+interface Opened { db: Kysely<Database>; location: string; release: () => void; client: PGlite }
+
+async function openPglite(dataDir: string, template: Blob | undefined): Promise<Opened> {
   if (dataDir === MEMORY_DATA_DIR) {
-    const client = await PGlite.create()
-    return { db: new Kysely<Database>({ dialect: new PGliteDialect(client) }), location: 'pglite (in memory)', release: () => {} }
+    const client = await PGlite.create(template ? { loadDataDir: template } : {})
+    return { client, db: new Kysely<Database>({ dialect: new PGliteDialect(client) }), location: 'pglite (in memory)', release: () => {} }
   }
   mkdirSync(dataDir, { recursive: true })
   const dir = join(dataDir, 'pgdata')
   const release = lockDataDir(`${dir}.lock`)
   try {
     const client = await PGlite.create(dir)
-    return { db: new Kysely<Database>({ dialect: new PGliteDialect(client) }), location: `pglite ${dir}`, release }
+    return { client, db: new Kysely<Database>({ dialect: new PGliteDialect(client) }), location: `pglite ${dir}`, release }
   } catch (err) {
     release()
     throw err
@@ -74,6 +84,7 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
   let location: string
   let release = (): void => {}
   let kind: StoreKind
+  let client: PGlite | null = null
   if (options.databaseUrl) {
     kind = 'postgres'
     const pool = new pg.Pool({ connectionString: options.databaseUrl, max: options.poolSize ?? 10 })
@@ -84,13 +95,14 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
     location = redactUrl(options.databaseUrl)
   } else {
     kind = 'pglite'
-    ;({ db, location, release } = await openPglite(options.dataDir))
+    ;({ db, location, release, client } = await openPglite(options.dataDir, options.pgliteTemplate))
   }
   let closed = false
   const store: Store = {
     db,
     kind,
     location,
+    pglite: client,
     async close() {
       if (closed) return
       closed = true

@@ -1,9 +1,10 @@
-// Discovery (design notes §8) and the node's JWKS (design notes §2, TMB-TRUST).
+// Discovery (TMB-TRUST-010..013, design notes §8) and the node's JWKS
+// (TMB-TRUST-004, -006, -009).
 import { CONTENT_ENCRYPTION_ALG, KEY_AGREEMENT_ALG, SIGNATURE_ALG } from '@timbre/sdk'
 import type { FastifyInstance } from 'fastify'
 import type { AppContext } from '../context.js'
 
-// Clients may cache both documents briefly; keys rotate with overlap.
+// At most 300 s (TMB-TRUST-009) so verifiers see a new key within minutes.
 const CACHE = 'public, max-age=300'
 
 export function discoveryDocument(ctx: AppContext): Record<string, unknown> {
@@ -11,14 +12,18 @@ export function discoveryDocument(ctx: AppContext): Record<string, unknown> {
   const base = ctx.baseUrl()
   const roles = new Set(config.roles)
   const endpoints: Record<string, string> = {}
-  if (roles.has('routing-node')) endpoints.submissions = `${base}/v1/submissions`
-  if (roles.has('vault-operator')) endpoints.relay = `${base}/v1/relay`
+  // Every endpoint of exactly the roles played (TMB-TRUST-011).
+  if (roles.has('routing-node')) {
+    endpoints.submissions = `${base}/v1/submissions`
+    endpoints.evidence = `${base}/v1/evidence`
+  }
+  if (roles.has('vault-operator')) {
+    endpoints.relay = `${base}/v1/relay`
+    endpoints.archiveImports = `${base}/v1/archive-imports`
+  }
   if (roles.has('directory')) {
     endpoints.directory = `${base}/v1/directory`
     endpoints.trustList = `${base}/v1/trust-list`
-  } else if (config.directoryUrl) {
-    // A node without the role points at the directory it relies on.
-    endpoints.directory = `${config.directoryUrl.replace(/\/+$/, '')}/v1/directory`
   }
   endpoints.jwks = `${base}/.well-known/jwks.json`
   return {
@@ -28,6 +33,7 @@ export function discoveryDocument(ctx: AppContext): Record<string, unknown> {
     roles: [...config.roles],
     endpoints,
     profiles: ['core'],
+    features: [],
     limits: { maxContentBytes: config.limits.maxContentBytes, maxRequestBytes: config.limits.maxRequestBytes },
     algorithms: { signature: [SIGNATURE_ALG], keyAgreement: [KEY_AGREEMENT_ALG], contentEncryption: [CONTENT_ENCRYPTION_ALG] },
     retry: { deliveryWindowSeconds: config.delivery.windowSeconds },

@@ -3,7 +3,7 @@
 import type { Migration, MigrationProvider } from 'kysely'
 import * as m0001 from './0001-node-keys-and-senders.js'
 
-const MIGRATIONS: Record<string, Migration> = {
+export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0001-node-keys-and-senders': m0001,
 }
 
