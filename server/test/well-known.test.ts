@@ -5,6 +5,7 @@ import { schemaValidator } from '@timbre/sdk'
 import { Kysely, PostgresDialect } from 'kysely'
 import pg from 'pg'
 import { buildApp } from '../src/http/app.js'
+import { loadOpenApiDocument } from '../src/http/openapi.js'
 import { createLogger } from '../src/logger.js'
 import type { Database } from '../src/store/schema.js'
 import { startTestNode } from './helpers/node.js'
@@ -93,4 +94,16 @@ t.test('/docs serves Swagger UI over the spec OpenAPI document', async (t) => {
   t.equal(doc.status, 200)
   t.match(doc.json.openapi, /^3\./)
   t.same(doc.json.servers, [{ url: node.url }], '"try it out" targets this node')
+})
+
+t.test('the OpenAPI document is required; a placeholder only on request', async (t) => {
+  t.throws(() => loadOpenApiDocument({ path: '/nonexistent/openapi.yaml' }), /not found/)
+  const placeholder = loadOpenApiDocument({ path: '/nonexistent/openapi.yaml', required: false })
+  t.equal(placeholder.path, null)
+  t.match(placeholder.document, { openapi: '3.1.0', paths: {} })
+  const real = loadOpenApiDocument()
+  const paths = Object.keys(real.document.paths as object)
+  for (const p of ['/.well-known/timbre', '/.well-known/jwks.json', '/health', '/ready', '/v1/admin/senders', '/v1/admin/senders/{id}']) {
+    t.ok(paths.includes(p), `spec documents ${p}`)
+  }
 })

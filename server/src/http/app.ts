@@ -48,7 +48,8 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     genReqId,
     requestIdHeader: false,
     bodyLimit: config.limits.maxRequestBytes,
-    return503OnClosing: true,
+    // Our own onRequest hook answers during shutdown, as problem+json.
+    return503OnClosing: false,
     // Framework-level failures (e.g. an undecodable URL) also answer problem+json.
     frameworkErrors: (error, request, reply) => {
       for (const h of REQUEST_ID_HEADERS) reply.header(h, request.id)
@@ -71,6 +72,11 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
 
   app.addHook('onRequest', async (request, reply) => {
     for (const h of REQUEST_ID_HEADERS) reply.header(h, request.id)
+    // Requests that arrive on kept-alive connections while we drain go elsewhere.
+    if (draining && request.url !== '/health') {
+      reply.header('connection', 'close')
+      return sendProblem(request, reply, new NodeError('unavailable', { detail: 'the node is shutting down', retryAfter: 5 }))
+    }
   })
 
   registerJsonBody(app)

@@ -15,13 +15,14 @@ export interface OpenApiDocument {
 }
 
 /**
- * Read spec/openapi.yaml. A missing file yields a placeholder document while
- * the spec is being written unless `required`; an unreadable one always fails.
+ * Read spec/openapi.yaml. The node refuses to start without it (the spec is
+ * the contract); `required: false` serves a placeholder instead, for tools
+ * that embed the app without the spec package's files.
  */
 export function loadOpenApiDocument(options: { required?: boolean; path?: string } = {}): OpenApiDocument {
   const path = options.path ?? openapiPath
   if (!existsSync(path)) {
-    if (options.required) throw new Error(`OpenAPI document not found at ${path}`)
+    if (options.required !== false) throw new Error(`OpenAPI document not found at ${path}`)
     return {
       path: null,
       document: {
