@@ -31,9 +31,15 @@ export interface SendersTable {
   updated_at: ColumnType<Date, Date | string | undefined, Date | string>
 }
 
+export interface ReplayNoncesTable {
+  jti: string
+  expires_at: Timestamp
+}
+
 export interface Database {
   node_keys: NodeKeysTable
   senders: SendersTable
+  replay_nonces: ReplayNoncesTable
 }
 
 export type { Generated }

@@ -2,9 +2,11 @@
 // Names sort in application order; add new files at the end.
 import type { Migration, MigrationProvider } from 'kysely'
 import * as m0001 from './0001-node-keys-and-senders.js'
+import * as m0002 from './0002-replay-nonces.js'
 
 export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0001-node-keys-and-senders': m0001,
+  '0002-replay-nonces': m0002,
 }
 
 export const migrationProvider: MigrationProvider = {
