@@ -47,6 +47,7 @@ export type ErrorCode =
   | 'archive-invalid'
   | 'port-objection-forbidden'
   | 'port-objection-closed'
+  | 'sender-exists'
   // SDK-side codes: raised locally, never sent on the wire.
   | 'evidence-invalid'
   | 'network-error'
@@ -115,6 +116,7 @@ export const ERROR_CATALOG: Readonly<Record<ErrorCode, ErrorCodeInfo>> = Object.
   'archive-invalid': { status: 422, retryable: false, title: 'The archive failed verification' },
   'port-objection-forbidden': { status: 403, retryable: false, title: 'Only the donor operator may object to a port' },
   'port-objection-closed': { status: 409, retryable: false, title: 'The objection window of this port has closed' },
+  'sender-exists': { status: 409, retryable: false, title: 'A sender with this id is already registered' },
   'evidence-invalid': { status: 0, retryable: false, title: 'The evidence failed verification', local: true },
   'network-error': { status: 0, retryable: true, title: 'The network request failed', local: true },
   timeout: { status: 0, retryable: true, title: 'The request timed out', local: true },
