@@ -11,6 +11,8 @@
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { PGlite } from '@electric-sql/pglite'
+// The directory's no-overlap exclusion constraint needs btree_gist (migration 0003).
+import { btree_gist } from '@electric-sql/pglite/contrib/btree_gist'
 import { Kysely, PostgresDialect } from 'kysely'
 import { PGliteDialect } from 'kysely-pglite-dialect'
 import pg from 'pg'
@@ -63,14 +65,14 @@ interface Opened { db: Kysely<Database>; location: string; release: () => void; 
 
 async function openPglite(dataDir: string, template: Blob | undefined): Promise<Opened> {
   if (dataDir === MEMORY_DATA_DIR) {
-    const client = await PGlite.create(template ? { loadDataDir: template } : {})
+    const client = await PGlite.create({ extensions: { btree_gist }, ...(template && { loadDataDir: template }) })
     return { client, db: new Kysely<Database>({ dialect: new PGliteDialect(client) }), location: 'pglite (in memory)', release: () => {} }
   }
   mkdirSync(dataDir, { recursive: true })
   const dir = join(dataDir, 'pgdata')
   const release = lockDataDir(`${dir}.lock`)
   try {
-    const client = await PGlite.create(dir)
+    const client = await PGlite.create(dir, { extensions: { btree_gist } })
     return { client, db: new Kysely<Database>({ dialect: new PGliteDialect(client) }), location: `pglite ${dir}`, release }
   } catch (err) {
     release()
