@@ -12,6 +12,9 @@ import type { OpenApiDocument } from './http/openapi.js'
 import { createLogger, type Logger } from './logger.js'
 import { openStore, type Store } from './store/db.js'
 import { NodeKeysRepository } from './store/node-keys-repository.js'
+import type { DirectoryView } from './domain/directory-view.js'
+import type { Clock } from './domain/routing.js'
+import { OutboxWorker } from './worker/outbox-worker.js'
 
 export interface StartNodeOptions {
   readonly config: NodeConfig
@@ -19,6 +22,12 @@ export interface StartNodeOptions {
   readonly store?: Store
   readonly logger?: Logger
   readonly openapi?: OpenApiDocument
+  /** Routing role: the directory to use instead of the node's own (tests). */
+  readonly directory?: DirectoryView
+  /** Routing role: the clock (tests). */
+  readonly now?: Clock
+  /** Routing role: run the outbox worker (default true). */
+  readonly worker?: boolean
 }
 
 /** A listening node. */
@@ -33,6 +42,8 @@ export interface RunningNode {
   readonly listenUrl: string
   /** The admin API's bearer token in effect. */
   readonly adminToken: string
+  /** The routing node's outbox worker, when that role is on. */
+  readonly worker: OutboxWorker | null
   /** Stop accepting, finish in-flight requests, close the database. Idempotent. */
   close(): Promise<void>
 }
@@ -46,11 +57,19 @@ export async function startNode(options: StartNodeOptions): Promise<RunningNode>
   const ownsStore = options.store === undefined
   const store = options.store ?? (await openStore({ dataDir: config.dataDir, databaseUrl: config.databaseUrl }))
   let app: FastifyInstance | undefined
+  let worker: OutboxWorker | null = null
   try {
     const { keyring, created } = await loadOrCreateNodeKeys(new NodeKeysRepository(store.db))
     if (created.length > 0) logger.info({ kids: created }, 'generated node keys')
-    app = await buildApp({ config, db: store.db, keys: keyring, logger, adminToken: admin.token, ...(options.openapi && { openapi: options.openapi }) })
+    app = await buildApp({ config, db: store.db, keys: keyring, logger, adminToken: admin.token, ...(options.openapi && { openapi: options.openapi }), ...(options.directory && { directory: options.directory }), ...(options.now && { now: options.now }) })
     await app.listen({ host: config.host, port: config.port })
+    if (app.timbreRouting) {
+      const routing = app.timbreRouting
+      worker = new OutboxWorker(routing)
+      const w = worker
+      routing.onKick(() => w.kick())
+      if (options.worker !== false) w.start()
+    }
     const url = publicBaseUrl(app, config)
     const listenUrl = publicBaseUrl(app, { ...config, baseUrl: null })
     logger.info({ url, nodeId: config.nodeId, roles: config.roles, database: store.location }, 'timbre node started')
@@ -65,10 +84,12 @@ export async function startNode(options: StartNodeOptions): Promise<RunningNode>
       url,
       listenUrl,
       adminToken: admin.token,
+      worker,
       close() {
         closing ??= (async () => {
           try {
             await started.close()
+            await worker?.stop()
           } finally {
             if (ownsStore) await store.close()
             logger.info('timbre node stopped')
@@ -78,6 +99,7 @@ export async function startNode(options: StartNodeOptions): Promise<RunningNode>
       },
     }
   } catch (err) {
+    await worker?.stop().catch(() => {})
     await app?.close().catch(() => {})
     if (ownsStore) await store.close().catch(() => {})
     throw err

@@ -26,6 +26,11 @@ export const DEFAULTS: Omit<NodeConfig, 'nodeId'> = {
     retryCapMs: 900_000, // 15 min
     pollIntervalMs: 500,
     concurrency: 16,
+    batchSize: 32,
+    relayTimeoutMs: 60_000, // TMB-RTY-008
+    leaseMs: 120_000,
+    // TMB-EVD-018: 5 s, 5 min, 30 min, 2 h, 5 h, then 10 h five times (≈ 3 days).
+    webhookRetrySeconds: [5, 300, 1_800, 7_200, 18_000, 36_000, 36_000, 36_000, 36_000, 36_000],
   },
   shutdownTimeoutMs: 10_000,
 }

@@ -104,6 +104,9 @@ export function loadConfig(options: LoadConfigOptions = {}): NodeConfig {
     if (c.delivery.retryCapMs < c.delivery.retryBaseMs) {
       problems.push(`delivery.retryCapMs (${originOf('delivery.retryCapMs', origins)}): must be >= delivery.retryBaseMs`)
     }
+    if (c.delivery.leaseMs <= c.delivery.relayTimeoutMs) {
+      problems.push(`delivery.leaseMs (${originOf('delivery.leaseMs', origins)}): must be > delivery.relayTimeoutMs`)
+    }
     if (c.limits.maxRequestBytes < c.limits.maxContentBytes) {
       problems.push(`limits.maxRequestBytes (${originOf('limits.maxRequestBytes', origins)}): must be >= limits.maxContentBytes`)
     }

@@ -50,6 +50,14 @@ export interface NodeConfig {
     readonly pollIntervalMs: number
     /** Relays in flight per process. */
     readonly concurrency: number
+    /** Outbox rows claimed per query (routing node worker). */
+    readonly batchSize: number
+    /** Timeout of one relay or webhook attempt (TMB-RTY-008: at most 60 s plus transfer time). */
+    readonly relayTimeoutMs: number
+    /** How long a claimed outbox row stays leased to its process; must exceed relayTimeoutMs. */
+    readonly leaseMs: number
+    /** Webhook retry delays in seconds, one per retry; the last one ends the attempts (TMB-EVD-018). */
+    readonly webhookRetrySeconds: readonly number[]
   }
   /** How long a graceful shutdown may take before the process exits anyway. */
   readonly shutdownTimeoutMs: number
@@ -95,6 +103,10 @@ export const CONFIG_SCHEMA = {
         retryCapMs: positiveInt,
         pollIntervalMs: positiveInt,
         concurrency: { type: 'integer', minimum: 1, maximum: 1024 },
+        batchSize: { type: 'integer', minimum: 1, maximum: 1000 },
+        relayTimeoutMs: positiveInt,
+        leaseMs: positiveInt,
+        webhookRetrySeconds: { type: 'array', minItems: 1, items: { type: 'number', exclusiveMinimum: 0 } },
       },
     },
     shutdownTimeoutMs: positiveInt,

@@ -36,6 +36,9 @@ export const SETTINGS: readonly Setting[] = [
   { path: 'delivery.retryCapMs', env: 'TIMBRE_RETRY_CAP_MS', flag: 'retry-cap-ms', kind: 'int', help: 'longest retry delay (900000)' },
   { path: 'delivery.pollIntervalMs', env: 'TIMBRE_WORKER_POLL_MS', flag: 'worker-poll-ms', kind: 'int', help: 'idle worker poll interval (500)' },
   { path: 'delivery.concurrency', env: 'TIMBRE_WORKER_CONCURRENCY', flag: 'worker-concurrency', kind: 'int', help: 'relays in flight per process (16)' },
+  { path: 'delivery.batchSize', env: 'TIMBRE_WORKER_BATCH_SIZE', flag: 'worker-batch-size', kind: 'int', help: 'outbox rows claimed per query (32)' },
+  { path: 'delivery.relayTimeoutMs', env: 'TIMBRE_RELAY_TIMEOUT_MS', flag: 'relay-timeout-ms', kind: 'int', help: 'timeout of one relay or webhook attempt (60000)' },
+  { path: 'delivery.leaseMs', env: 'TIMBRE_WORKER_LEASE_MS', flag: 'worker-lease-ms', kind: 'int', help: 'lease of a claimed outbox row, > relay timeout (120000)' },
   { path: 'shutdownTimeoutMs', env: 'TIMBRE_SHUTDOWN_TIMEOUT_MS', flag: 'shutdown-timeout-ms', kind: 'int', help: 'graceful shutdown limit (10000)' },
 ]
 

@@ -20,6 +20,16 @@ import { genReqId, REQUEST_ID_HEADERS } from './request-id.js'
 import { adminSenderRoutes } from './routes/admin-senders.js'
 import { healthRoutes } from './routes/health.js'
 import { wellKnownRoutes } from './routes/well-known.js'
+import type { DirectoryView } from '../domain/directory-view.js'
+import { createRoutingServices, type Clock, type RoutingServices } from '../domain/routing.js'
+import { routingRoutes } from './routes/submissions.js'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The routing node's services when that role is on (the worker in node.ts uses them). */
+    timbreRouting: (RoutingServices & { onKick(fn: () => void): void }) | null
+  }
+}
 
 export interface BuildAppOptions {
   readonly config: NodeConfig
@@ -30,6 +40,10 @@ export interface BuildAppOptions {
   readonly adminToken?: string | null
   /** The OpenAPI document to serve; default spec/openapi.yaml. */
   readonly openapi?: OpenApiDocument
+  /** Routing role: the directory to resolve recipients with; default `ctx.directory`. */
+  readonly directory?: DirectoryView
+  /** Routing role: the clock (tests). */
+  readonly now?: Clock
 }
 
 const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const
@@ -101,5 +115,20 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   await app.register(async (scope) => wellKnownRoutes(scope, ctx))
   await app.register(async (scope) => healthRoutes(scope, ctx, NODE_VERSION))
   await app.register(async (scope) => adminSenderRoutes(scope, ctx))
+  app.decorate('timbreRouting', null)
+  if (config.roles.includes('routing-node')) {
+    const directory = options.directory ?? (ctx as { directory?: DirectoryView }).directory ?? EMPTY_DIRECTORY
+    if (directory === EMPTY_DIRECTORY) logger.warn('routing node without a directory: every recipient is unknown')
+    const routing = createRoutingServices({ config, db, keys, directory, logger, ...(options.now && { now: options.now }) })
+    app.timbreRouting = routing
+    await app.register(async (scope) => routingRoutes(scope, ctx, routing))
+  }
   return app
+}
+
+const EMPTY_DIRECTORY: DirectoryView = {
+  lookup: async () => undefined,
+  operator: async () => undefined,
+  nodeKey: async () => undefined,
+  directoryKeys: async () => [],
 }

@@ -1,0 +1,386 @@
+// Submissions and re-routes at the routing node: the checks of spec 5.2 in
+// their order (TMB-SUB-002), idempotency per 5.4 (TMB-IDEM-*), the stamp
+// (TMB-SUB-007) and, in one transaction, the jti claim, the delivery, its
+// first outbox relay row, the stamp evidence and the idempotency completion
+// (TMB-SUB-006). Re-routes follow spec 9.5 (TMB-PORT-025..027).
+import { createHash } from 'node:crypto'
+import {
+  assertSchema,
+  peekEnvelope,
+  signEvidence,
+  TimbreError,
+  tokenDigest,
+  toPublicJwk,
+  verifyEnvelope,
+  verifyRequestProof,
+  type EnvelopeMetadata,
+  type PublicJwk,
+} from '@timbre/sdk'
+import type { Transaction } from 'kysely'
+import { NodeError } from '../errors.js'
+import { problemBody } from '../http/problem.js'
+import type { Database } from '../store/schema.js'
+import type { ResolvedLine } from './directory-view.js'
+import type { RoutingServices } from './routing.js'
+
+/** A submission as the HTTP layer hands it over. */
+export interface IncomingRequest {
+  method: string
+  /** Path and query as received (the proof's `htu`). */
+  url: string
+  headers: Record<string, string | string[] | undefined>
+  rawBody: Buffer | undefined
+  requestId: string
+}
+
+/** What to answer: status, extra headers and the exact body text. */
+export interface Answer {
+  status: number
+  headers: Record<string, string>
+  /** JSON text, sent as is (an idempotent replay sends the stored bytes, TMB-IDEM-004). */
+  body: string
+  contentType: string
+}
+
+export interface AuthenticatedSender {
+  id: string
+  jwk: PublicJwk
+  kid: string
+}
+
+/** TMB-IDEM-003: records are kept at least 7 days. */
+const IDEMPOTENCY_TTL_MS = 7 * 24 * 3600 * 1000
+/** TMB-IDEM-008: an in-progress marker older than this is released. */
+const IN_PROGRESS_STALE_MS = 60_000
+const KEY_PATTERN = /^[\x21-\x7e]{1,255}$/
+const JSON_MEDIA = /^application\/json\s*(;.*)?$/i
+const utf8 = new TextDecoder('utf-8', { fatal: true })
+
+const header = (h: IncomingRequest['headers'], name: string): string | undefined => {
+  const v = h[name]
+  return Array.isArray(v) ? v[0] : v
+}
+const sha256 = (b: Uint8Array | string) => createHash('sha256').update(b).digest('base64url')
+const nodeError = (err: unknown): unknown => (err instanceof TimbreError ? NodeError.from(err) : err)
+
+/** Answers of steps 6-16 that are kept as idempotency records (TMB-IDEM-007). */
+function storable(err: NodeError): boolean {
+  if (err.code === 'message-id-conflict' || err.code === 'recipient-moved') return true
+  return [400, 403, 404, 413, 422].includes(err.status)
+}
+
+function jweHeader(jwe: string): Record<string, unknown> | undefined {
+  try {
+    const h = JSON.parse(Buffer.from(jwe.split('.')[0] ?? '', 'base64url').toString('utf8')) as unknown
+    return h && typeof h === 'object' && !Array.isArray(h) ? (h as Record<string, unknown>) : undefined
+  } catch {
+    return undefined
+  }
+}
+
+/** Members a re-route must keep from the original envelope (TMB-PORT-026). */
+const REROUTE_SAME = ['messageId', 'sender', 'recipient', 'documentType', 'title', 'issueDate', 'retentionHint', 'senderReference'] as const
+
+export class SubmissionService {
+  readonly #r: RoutingServices
+
+  constructor(routing: RoutingServices) {
+    this.#r = routing
+  }
+
+  /** Step 3: the sender's request proof, its key, its status, and a first replay check. */
+  async authenticate(req: IncomingRequest): Promise<{ sender: AuthenticatedSender; jti: string; exp: number }> {
+    let sender: AuthenticatedSender | undefined
+    try {
+      const claims = await verifyRequestProof(header(req.headers, 'authorization'), {
+        aud: this.#r.config.nodeId,
+        method: req.method,
+        path: req.url,
+        body: req.rawBody ?? '',
+        now: this.#r.now(),
+        resolveKey: async (iss, kid) => {
+          const s = await this.#r.db.selectFrom('senders').select(['id', 'jwk', 'kid', 'status']).where('id', '=', iss).executeTakeFirst()
+          if (!s) throw new NodeError('sender-unknown', { detail: `sender ${iss} is not registered here` })
+          if (s.status !== 'active') throw new NodeError('sender-disabled', { detail: `sender ${iss} is disabled` })
+          sender = { id: s.id, jwk: toPublicJwk(s.jwk as unknown as PublicJwk), kid: s.kid }
+          return s.kid === kid ? sender.jwk : undefined
+        },
+      })
+      if (!sender || sender.id !== claims.iss) throw new NodeError('auth-invalid', { detail: 'the proof issuer is not the sender' })
+      // The jti is claimed in the transaction that stores the answer; a proof already used is refused here.
+      const seen = await this.#r.db.selectFrom('replay_nonces').select('jti').where('jti', '=', claims.jti).executeTakeFirst()
+      if (seen) throw new NodeError('request-replayed')
+      return { sender, jti: claims.jti, exp: claims.exp }
+    } catch (err) {
+      throw nodeError(err)
+    }
+  }
+
+  /** `POST /v1/submissions` (spec 5.2) or, with `rerouteOf`, `POST /v1/deliveries/{messageId}/reroute` (9.5). */
+  async handle(req: IncomingRequest, rerouteOf?: string): Promise<Answer> {
+    // Step 1 (size) is Fastify's bodyLimit; step 2: the media type.
+    if (req.rawBody && req.rawBody.byteLength > this.#r.config.limits.maxRequestBytes) throw new NodeError('body-too-large')
+    if (!JSON_MEDIA.test(header(req.headers, 'content-type') ?? '')) {
+      throw new NodeError('unsupported-media-type', { detail: 'the body must be application/json' })
+    }
+    // Step 3.
+    const auth = await this.authenticate(req)
+    // Step 4.
+    const key = header(req.headers, 'idempotency-key')
+    if (key === undefined || !KEY_PATTERN.test(key)) {
+      throw new NodeError('idempotency-key-missing', { detail: 'Idempotency-Key must be 1 to 255 visible ASCII characters' })
+    }
+    // Step 5.
+    const hash = sha256(req.rawBody ?? '')
+    const replayed = await this.#beginIdempotency(auth.sender.id, key, hash)
+    if (replayed) return replayed
+    let answer: Answer
+    try {
+      answer = await this.#process(req, auth, key, rerouteOf)
+    } catch (caught) {
+      const err = nodeError(caught)
+      if (err instanceof NodeError && storable(err)) {
+        const body = JSON.stringify(problemBody(err, req.requestId))
+        await this.#complete(auth, key, { status: err.status, headers: {}, body, contentType: 'application/problem+json' })
+        return { status: err.status, headers: {}, body, contentType: 'application/problem+json' }
+      }
+      await this.#release(auth.sender.id, key)
+      throw err
+    }
+    return answer
+  }
+
+  // TMB-IDEM-004..006, -008: replay, refuse, or take the key.
+  async #beginIdempotency(senderId: string, key: string, hash: string): Promise<Answer | undefined> {
+    const db = this.#r.db
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const now = this.#r.now()
+      const row = await db.selectFrom('idempotency_keys').selectAll().where('sender_id', '=', senderId).where('key', '=', key).executeTakeFirst()
+      if (row) {
+        const expired = new Date(row.expires_at).getTime() <= now.getTime()
+        const stale = row.state === 'in_progress' && now.getTime() - new Date(row.created_at).getTime() > IN_PROGRESS_STALE_MS
+        if (!expired && !stale) {
+          if (row.request_hash !== hash) throw new NodeError('idempotency-key-reused', { detail: 'this Idempotency-Key was used with another body' })
+          if (row.state === 'in_progress') throw new NodeError('idempotency-in-progress', { retryAfter: 1 })
+          const stored = row.response_body as { text: string; type: string }
+          return { status: row.response_status ?? 200, headers: { 'idempotency-replayed': 'true' }, body: stored.text, contentType: stored.type }
+        }
+        // Expired or abandoned: take it over, but only if nobody else did meanwhile.
+        const taken = await db
+          .updateTable('idempotency_keys')
+          .set({ request_hash: hash, state: 'in_progress', response_status: null, response_body: null, created_at: now, expires_at: new Date(now.getTime() + IDEMPOTENCY_TTL_MS) })
+          .where('sender_id', '=', senderId).where('key', '=', key)
+          .where('created_at', '=', row.created_at).where('state', '=', row.state)
+          .executeTakeFirst()
+        if (Number(taken.numUpdatedRows) === 1) return undefined
+        continue
+      }
+      const inserted = await db
+        .insertInto('idempotency_keys')
+        .values({ sender_id: senderId, key, request_hash: hash, state: 'in_progress', created_at: now, expires_at: new Date(now.getTime() + IDEMPOTENCY_TTL_MS) })
+        .onConflict((oc) => oc.columns(['sender_id', 'key']).doNothing())
+        .executeTakeFirst()
+      if (Number(inserted.numInsertedOrUpdatedRows ?? 0n) === 1) return undefined
+    }
+    throw new NodeError('idempotency-in-progress', { retryAfter: 1 })
+  }
+
+  async #release(senderId: string, key: string): Promise<void> {
+    await this.#r.db.deleteFrom('idempotency_keys').where('sender_id', '=', senderId).where('key', '=', key).where('state', '=', 'in_progress').execute()
+  }
+
+  async #markComplete(trx: Transaction<Database>, senderId: string, key: string, answer: Answer): Promise<void> {
+    await trx
+      .updateTable('idempotency_keys')
+      .set({ state: 'completed', response_status: answer.status, response_body: JSON.stringify({ text: answer.body, type: answer.contentType }) })
+      .where('sender_id', '=', senderId).where('key', '=', key)
+      .execute()
+  }
+
+  async #claim(trx: Transaction<Database>, auth: { jti: string; exp: number }): Promise<void> {
+    if (!(await this.#r.replay.claim(auth.jti, auth.exp, trx))) throw new NodeError('request-replayed')
+  }
+
+  // A stored refusal: the jti is used up with it (a replayed proof is then refused at step 3).
+  async #complete(auth: { sender: AuthenticatedSender; jti: string; exp: number }, key: string, answer: Answer): Promise<void> {
+    try {
+      await this.#r.db.transaction().execute(async (trx) => {
+        await this.#claim(trx, auth)
+        await this.#markComplete(trx, auth.sender.id, key, answer)
+      })
+    } catch (err) {
+      await this.#release(auth.sender.id, key)
+      throw err
+    }
+  }
+
+  // Steps 6 to 18.
+  async #process(req: IncomingRequest, auth: { sender: AuthenticatedSender; jti: string; exp: number }, key: string, rerouteOf?: string): Promise<Answer> {
+    const { config } = this.#r
+    const sender = auth.sender
+    // Step 6: JSON and the request schema.
+    let parsed: unknown
+    try {
+      parsed = JSON.parse(utf8.decode(req.rawBody ?? new Uint8Array()))
+    } catch {
+      throw new NodeError('malformed-json', { detail: 'the body is not valid JSON' })
+    }
+    const body = assertSchema<{ envelope: string; content: string; stampClass?: 'standard' | 'registered' }>(
+      rerouteOf ? 'reroute-request.json' : 'submission-request.json',
+      parsed,
+    )
+    // Steps 7-10: signature with the sender's key (TMB-SUB-003), sender = iss, envelope schema, address rule.
+    let meta: EnvelopeMetadata
+    try {
+      meta = await verifyEnvelope(body.envelope, sender.jwk)
+    } catch (err) {
+      // A shape failure comes after a good signature: the sender check (step 8) answers first.
+      const peeked = peekEnvelope(body.envelope)
+      if (err instanceof TimbreError && err.code === 'invalid-vault-address' && peeked?.sender !== sender.id) throw new NodeError('sender-mismatch')
+      throw err
+    }
+    if (meta.sender !== sender.id) throw new NodeError('sender-mismatch', { detail: 'the envelope sender is not the authenticated sender' })
+    assertSchema('envelope.json', meta)
+    // Step 11.
+    if (meta.content.size > config.limits.maxContentBytes) {
+      throw new NodeError('content-too-large', { detail: `the limit is ${config.limits.maxContentBytes} bytes` })
+    }
+    // Steps 12-13: the content JWE is the one the envelope names, with an allowed header.
+    await verifyEnvelope(body.envelope, sender.jwk, body.content)
+    const jwe = jweHeader(body.content)
+    if (!jwe || 'zip' in jwe || 'crit' in jwe) throw new NodeError('envelope-invalid', { detail: 'the content JWE header is not allowed' })
+
+    const envelopeDigest = tokenDigest(body.envelope)
+    const location = `/v1/deliveries/${meta.messageId}`
+    const accepted = (stamp: string): Answer => ({
+      status: 202,
+      headers: { location },
+      body: JSON.stringify({ messageId: meta.messageId, stamp, status: 'accepted' }),
+      contentType: 'application/json',
+    })
+
+    let original: { stamp_class: 'standard' | 'registered' } | undefined
+    if (rerouteOf) {
+      // TMB-PORT-026.
+      if (meta.messageId !== rerouteOf) throw new NodeError('message-id-conflict', { detail: 'the envelope is for another message id' })
+      const d = await this.#r.db.selectFrom('deliveries').select(['status', 'envelope', 'stamp_class']).where('sender_id', '=', sender.id).where('message_id', '=', rerouteOf).executeTakeFirst()
+      if (!d) throw new NodeError('not-found', { detail: `no delivery ${rerouteOf}` })
+      if (d.status !== 'rerouting') throw new NodeError('message-id-conflict', { detail: `the delivery is ${d.status}, not rerouting` })
+      const before = peekEnvelope(d.envelope)!
+      const differs = REROUTE_SAME.some((k) => before[k] !== meta[k]) ||
+        before.content.mediaType !== meta.content.mediaType || before.content.size !== meta.content.size ||
+        before.content.digest.alg !== meta.content.digest.alg || before.content.digest.value !== meta.content.digest.value
+      if (differs) throw new NodeError('message-id-conflict', { detail: 'a re-route must keep the metadata and content of the original envelope' })
+      original = d
+    } else {
+      // Step 14 (TMB-IDEM-010/011).
+      const existing = await this.#r.db.selectFrom('deliveries').select(['envelope_digest', 'stamp']).where('sender_id', '=', sender.id).where('message_id', '=', meta.messageId).executeTakeFirst()
+      if (existing) return this.#answerExisting(auth, key, existing, envelopeDigest, accepted)
+    }
+
+    // Steps 15-16 (TMB-SUB-004/005).
+    const resolved = await this.#r.directory.lookup(meta.recipient, this.#r.now())
+    if (!resolved) throw new NodeError('recipient-unknown', { detail: 'no directory line is valid for this address' })
+    const line = resolved.line
+    if (!line.encryptionKeys.some((k) => k.kid === meta.recipientKid)) {
+      throw new NodeError('recipient-moved', { detail: 'the content is encrypted for a key the line no longer lists', extra: { operator: line.operator, line: resolved.jws } })
+    }
+    // Step 17 (balance) arrives with metering.
+    // Step 18.
+    const stampClass = original?.stamp_class ?? body.stampClass ?? 'standard'
+    try {
+      return await this.#r.db.transaction().execute(async (trx) => {
+        await this.#claim(trx, auth)
+        const now = this.#r.now()
+        let previousEvidenceId: string | undefined
+        if (rerouteOf) {
+          const d = await trx.selectFrom('deliveries').select('status').where('sender_id', '=', sender.id).where('message_id', '=', rerouteOf).forUpdate().executeTakeFirst()
+          if (d?.status !== 'rerouting') throw new NodeError('message-id-conflict', { detail: 'the delivery is no longer rerouting' })
+          const rejection = await trx.selectFrom('evidence').select('evidence_id').where('sender_id', '=', sender.id).where('message_id', '=', rerouteOf)
+            .where('event', '=', 'RelayRejection').where('issuer', '=', this.#r.config.nodeId).orderBy('seq', 'desc').limit(1).executeTakeFirst()
+          previousEvidenceId = rejection?.evidence_id
+        }
+        const { jws: stamp, evidence } = await signEvidence(
+          {
+            event: 'SubmissionAcceptance',
+            time: now.toISOString(),
+            issuer: config.nodeId,
+            messageId: meta.messageId,
+            sender: meta.sender,
+            recipient: meta.recipient,
+            contentDigest: meta.content.digest,
+            envelopeDigest,
+            senderKid: sender.kid,
+            recipientOperator: line.operator,
+            stampClass,
+            ...(previousEvidenceId ? { previousEvidenceId } : {}),
+          },
+          this.#r.keys.signingKey,
+        )
+        const answer = accepted(stamp)
+        if (rerouteOf) {
+          // TMB-PORT-027: the same delivery, the new envelope; the window is not extended (TMB-RTY-005).
+          await trx.updateTable('deliveries')
+            .set({ envelope: body.envelope, content: body.content, envelope_digest: envelopeDigest, stamp, status: 'accepted', recipient_operator: line.operator, route_version: line.version, reason: null, next_attempt_at: now, updated_at: now })
+            .where('sender_id', '=', sender.id).where('message_id', '=', rerouteOf).execute()
+          await trx.deleteFrom('outbox').where('kind', '=', 'relay').where('sender_id', '=', sender.id).where('message_id', '=', rerouteOf).execute()
+        } else {
+          const ins = await trx.insertInto('deliveries').values({
+            sender_id: sender.id,
+            message_id: meta.messageId,
+            recipient: meta.recipient,
+            envelope: body.envelope,
+            content: body.content,
+            envelope_digest: envelopeDigest,
+            content_digest: JSON.stringify(meta.content.digest),
+            stamp,
+            stamp_class: stampClass,
+            status: 'accepted',
+            attempts: 0,
+            next_attempt_at: now,
+            window_ends_at: new Date(now.getTime() + config.delivery.windowSeconds * 1000),
+            recipient_operator: line.operator,
+            route_version: line.version,
+            created_at: now,
+            updated_at: now,
+          }).onConflict((oc) => oc.columns(['sender_id', 'message_id']).doNothing()).executeTakeFirst()
+          // A concurrent submission of the same message won the race: answer as step 14 would.
+          if (Number(ins.numInsertedOrUpdatedRows ?? 0n) !== 1) throw new RaceLost()
+        }
+        await trx.insertInto('evidence').values({ evidence_id: evidence.evidenceId, sender_id: sender.id, message_id: meta.messageId, event: evidence.event, issuer: evidence.issuer, jws: stamp, created_at: now }).execute()
+        await trx.insertInto('outbox').values({
+          kind: 'relay', sender_id: sender.id, message_id: meta.messageId,
+          payload: JSON.stringify({ senderKey: sender.jwk }), available_at: now,
+        }).execute()
+        await this.#markComplete(trx, sender.id, key, answer)
+        return answer
+      }).then((answer) => {
+        this.#r.kick()
+        return answer
+      })
+    } catch (err) {
+      if (err instanceof RaceLost) {
+        const existing = await this.#r.db.selectFrom('deliveries').select(['envelope_digest', 'stamp']).where('sender_id', '=', sender.id).where('message_id', '=', meta.messageId).executeTakeFirstOrThrow()
+        return this.#answerExisting(auth, key, existing, envelopeDigest, accepted)
+      }
+      throw err
+    }
+  }
+
+  async #answerExisting(
+    auth: { sender: AuthenticatedSender; jti: string; exp: number },
+    key: string,
+    existing: { envelope_digest: string; stamp: string },
+    envelopeDigest: string,
+    accepted: (stamp: string) => Answer,
+  ): Promise<Answer> {
+    if (existing.envelope_digest !== envelopeDigest) throw new NodeError('message-id-conflict', { detail: 'this message id was accepted with another envelope' })
+    const original = accepted(existing.stamp)
+    await this.#complete(auth, key, original)
+    return { ...original, headers: { ...original.headers, 'idempotency-replayed': 'true' } }
+  }
+}
+
+class RaceLost extends Error {}
+
+export type { ResolvedLine }

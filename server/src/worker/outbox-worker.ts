@@ -1,0 +1,306 @@
+// The routing node's worker: drains the transactional outbox (relays and
+// webhooks). Several node processes on one PostgreSQL cooperate: a short
+// transaction claims due rows with `FOR UPDATE SKIP LOCKED` and leases them
+// (`locked_until`, `locked_by`), so no row is worked on by two processes at
+// once (TMB-RTY-007); a process that dies leaves leases that expire and the
+// rows are claimed again (TMB-RTY-003). Every outcome is written in one
+// transaction guarded by the lease. On PGlite the same code runs on its
+// single connection: inside a transaction callback only `trx` is used.
+//
+// Why our own outbox rather than pg-boss: PGlite has one connection (pg-boss
+// wants a pool and its own schema), pg-boss takes ≈2.6 s to start, and the
+// relay job must be written in the same transaction as the delivery and its
+// stamp, with the caller's Kysely transaction, which pg-boss cannot join.
+import { hostname } from 'node:os'
+import { randomBytes } from 'node:crypto'
+import { decodeEvidence, signEvidence, type DeliveryStatus, type Evidence, type EvidenceInput, type PublicJwk } from '@timbre/sdk'
+import { sql, type Selectable, type Transaction } from 'kysely'
+import { Forwarder, type RelayOutcome } from '../domain/forwarding.js'
+import { enqueueWebhook, recordEvidence, type RoutingServices } from '../domain/routing.js'
+import type { Database, DeliveriesTable, OutboxTable } from '../store/schema.js'
+import { relayDelayMs, webhookDelayMs } from './schedule.js'
+import { sendWebhook, type WebhookPayload } from './webhooks.js'
+
+type OutboxRow = Selectable<OutboxTable>
+type DeliveryRow = Selectable<DeliveriesTable>
+
+const FINAL = new Set<DeliveryStatus>(['delivered', 'rejected', 'failed'])
+
+export interface WorkerStats {
+  claimed: number
+  relays: number
+  webhooks: number
+}
+
+export class OutboxWorker {
+  readonly id: string
+  readonly #r: RoutingServices
+  readonly #forwarder: Forwarder
+  readonly #inflight = new Set<Promise<void>>()
+  #running = false
+  #loop: Promise<void> | undefined
+  #wake: (() => void) | undefined
+  #timer: NodeJS.Timeout | undefined
+  #timerAt = Infinity
+  readonly stats: WorkerStats = { claimed: 0, relays: 0, webhooks: 0 }
+
+  constructor(routing: RoutingServices) {
+    this.#r = routing
+    this.#forwarder = new Forwarder(routing)
+    this.id = `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`
+  }
+
+  start(): void {
+    if (this.#running) return
+    this.#running = true
+    this.#loop = this.#run()
+  }
+
+  /** Stop claiming, let in-flight work finish, close connections. */
+  async stop(): Promise<void> {
+    this.#running = false
+    this.kick()
+    await this.#loop
+    await Promise.allSettled([...this.#inflight])
+    if (this.#timer) clearTimeout(this.#timer)
+    await this.#forwarder.close()
+  }
+
+  /** Look for work now (a submission committed, a retry came due). */
+  kick(): void {
+    const wake = this.#wake
+    this.#wake = undefined
+    wake?.()
+  }
+
+  // Wake up when a row this process rescheduled comes due, sooner than the poll.
+  #wakeAt(at: Date): void {
+    const t = at.getTime()
+    if (t >= this.#timerAt) return
+    if (this.#timer) clearTimeout(this.#timer)
+    this.#timerAt = t
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined
+      this.#timerAt = Infinity
+      this.kick()
+    }, Math.max(0, t - this.#r.now().getTime()))
+    this.#timer.unref()
+  }
+
+  #sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => { this.#wake = undefined; resolve() }, ms)
+      this.#wake = () => { clearTimeout(timer); resolve() }
+    })
+  }
+
+  async #run(): Promise<void> {
+    const { concurrency, batchSize, pollIntervalMs } = this.#r.config.delivery
+    while (this.#running) {
+      const free = concurrency - this.#inflight.size
+      if (free <= 0) {
+        await Promise.race([...this.#inflight, this.#sleep(pollIntervalMs)])
+        continue
+      }
+      let rows: OutboxRow[] = []
+      try {
+        rows = await this.claim(Math.min(batchSize, free))
+      } catch (err) {
+        if (!this.#running) break
+        this.#r.logger.error({ err }, 'outbox claim failed')
+      }
+      for (const row of rows) {
+        const p = this.#process(row).catch((err) => this.#r.logger.error({ err, outboxId: row.id, kind: row.kind }, 'outbox row failed'))
+        const tracked = p.finally(() => {
+          this.#inflight.delete(tracked)
+          this.kick()
+        })
+        this.#inflight.add(tracked)
+      }
+      if (rows.length === 0 && this.#running) await this.#sleep(pollIntervalMs)
+    }
+  }
+
+  /** Claim and lease up to `limit` due rows (one short transaction). */
+  async claim(limit: number): Promise<OutboxRow[]> {
+    const now = this.#r.now()
+    const until = new Date(now.getTime() + this.#r.config.delivery.leaseMs)
+    const rows = await this.#r.db.transaction().execute(async (trx) => {
+      const due = await trx
+        .selectFrom('outbox')
+        .select('id')
+        .where('available_at', '<=', now)
+        .where((eb) => eb.or([eb('locked_until', 'is', null), eb('locked_until', '<', now)]))
+        .orderBy('available_at')
+        .orderBy('id')
+        .limit(limit)
+        .forUpdate()
+        .skipLocked()
+        .execute()
+      if (due.length === 0) return []
+      const claimed = await trx
+        .updateTable('outbox')
+        .set({ locked_until: until, locked_by: this.id, attempts: sql<number>`attempts + 1` })
+        .where('id', 'in', due.map((r) => r.id))
+        .returningAll()
+        .execute()
+      // TMB-EVD-010: accepted → relaying as the first attempt starts.
+      const relays = claimed.filter((r) => r.kind === 'relay')
+      for (const r of relays) {
+        await trx.updateTable('deliveries').set({ status: 'relaying', updated_at: now })
+          .where('sender_id', '=', r.sender_id).where('message_id', '=', r.message_id).where('status', '=', 'accepted').execute()
+      }
+      return claimed
+    })
+    this.stats.claimed += rows.length
+    return rows
+  }
+
+  async #process(row: OutboxRow): Promise<void> {
+    if (row.kind === 'webhook') return this.#webhook(row)
+    return this.#relay(row)
+  }
+
+  // Row changes are guarded by the lease: a row whose lease expired and was claimed again is not ours.
+  #ours(trx: Transaction<Database>, row: OutboxRow) {
+    return trx.deleteFrom('outbox').where('id', '=', row.id).where('locked_by', '=', this.id)
+  }
+
+  async #webhook(row: OutboxRow): Promise<void> {
+    this.stats.webhooks++
+    const p = row.payload as unknown as WebhookPayload
+    const result = await sendWebhook(this.#r, this.#forwarder.dispatcher, p)
+    await this.#r.db.transaction().execute(async (trx) => {
+      if (result.ok) return void (await this.#ours(trx, row).execute())
+      const delay = webhookDelayMs(row.attempts, this.#r.config.delivery.webhookRetrySeconds)
+      if (delay === undefined) {
+        this.#r.logger.warn({ messageId: row.message_id, sender: row.sender_id, webhookId: p.id, attempts: row.attempts, error: result.error }, 'webhook given up')
+        return void (await this.#ours(trx, row).execute())
+      }
+      const at = new Date(this.#r.now().getTime() + delay)
+      await trx.updateTable('outbox').set({ available_at: at, locked_until: null, locked_by: null, last_error: result.error })
+        .where('id', '=', row.id).where('locked_by', '=', this.id).execute()
+      this.#wakeAt(at)
+    })
+  }
+
+  async #relay(row: OutboxRow): Promise<void> {
+    const db = this.#r.db
+    const d = await db.selectFrom('deliveries').selectAll().where('sender_id', '=', row.sender_id).where('message_id', '=', row.message_id).executeTakeFirst()
+    if (!d || FINAL.has(d.status)) {
+      await db.transaction().execute(async (trx) => void (await this.#ours(trx, row).execute()))
+      return
+    }
+    const now = this.#r.now()
+    if (now.getTime() >= new Date(d.window_ends_at).getTime()) return this.#windowEnded(row, d)
+    if (d.status === 'rerouting') {
+      // Waiting for the sender's re-route; this row only fires the window's end.
+      await db.updateTable('outbox').set({ available_at: d.window_ends_at, locked_until: null, locked_by: null })
+        .where('id', '=', row.id).where('locked_by', '=', this.id).execute()
+      return
+    }
+    this.stats.relays++
+    const senderKey = (row.payload as { senderKey: PublicJwk }).senderKey
+    const outcome = await this.#forwarder.relay(d, senderKey)
+    await this.#record(row, d, outcome)
+  }
+
+  // The fields every routing-node evidence about this delivery copies from its stamp.
+  static #fromStamp(stamp: Evidence): Omit<EvidenceInput, 'event' | 'issuer'> {
+    return {
+      messageId: stamp.messageId,
+      sender: stamp.sender,
+      recipient: stamp.recipient,
+      contentDigest: stamp.contentDigest,
+      envelopeDigest: stamp.envelopeDigest,
+      ...(stamp.senderKid ? { senderKid: stamp.senderKid } : {}),
+      ...(stamp.stampClass ? { stampClass: stamp.stampClass } : {}),
+      ...(stamp.recipientOperator ? { recipientOperator: stamp.recipientOperator } : {}),
+    }
+  }
+
+  async #sign(input: EvidenceInput): Promise<{ jws: string; evidence: Evidence }> {
+    return signEvidence(input, this.#r.keys.signingKey)
+  }
+
+  /**
+   * Lock the delivery and check nothing changed under us (a final status, a
+   * re-route with a new stamp); false → just drop our row.
+   */
+  async #lockDelivery(trx: Transaction<Database>, d: DeliveryRow): Promise<boolean> {
+    const cur = await trx.selectFrom('deliveries').select(['status', 'stamp']).where('sender_id', '=', d.sender_id).where('message_id', '=', d.message_id).forUpdate().executeTakeFirst()
+    return !!cur && !FINAL.has(cur.status) && cur.stamp === d.stamp
+  }
+
+  async #record(row: OutboxRow, d: DeliveryRow, outcome: RelayOutcome): Promise<void> {
+    const stamp = decodeEvidence(d.stamp)
+    const base = OutboxWorker.#fromStamp(stamp)
+    const nodeId = this.#r.config.nodeId
+    const attempts = d.attempts + 1
+    await this.#r.db.transaction().execute(async (trx) => {
+      const key = (q: any) => q.where('sender_id', '=', d.sender_id).where('message_id', '=', d.message_id)
+      if (!(await this.#lockDelivery(trx, d))) return void (await this.#ours(trx, row).execute())
+      const now = this.#r.now()
+      if (outcome.kind === 'retry') {
+        const delay = relayDelayMs(attempts, this.#r.config.delivery.retryBaseMs, this.#r.config.delivery.retryCapMs, outcome.retryAfterMs)
+        // The window's end is itself an appointment: RelayFailure is issued then (TMB-RTY-006).
+        const at = new Date(Math.min(now.getTime() + delay, new Date(d.window_ends_at).getTime()))
+        const moved = await trx.updateTable('outbox').set({ available_at: at, locked_until: null, locked_by: null, last_error: outcome.error })
+          .where('id', '=', row.id).where('locked_by', '=', this.id).executeTakeFirst()
+        if (Number(moved.numUpdatedRows) !== 1) return
+        await key(trx.updateTable('deliveries').set({ attempts, next_attempt_at: at, updated_at: now })).execute()
+        this.#wakeAt(at)
+        return
+      }
+      let status: DeliveryStatus
+      let own: { jws: string; evidence: Evidence }
+      if (outcome.vault) await recordEvidence(trx, d.sender_id, outcome.vault.jws, outcome.vault.evidence, now)
+      const previousEvidenceId = outcome.vault?.evidence.evidenceId ?? stamp.evidenceId
+      if (outcome.kind === 'delivered') {
+        // TMB-RLY-025.
+        own = await this.#sign({ ...base, event: 'RelayAcceptance', issuer: nodeId, time: now.toISOString(), recipientOperator: outcome.line.line.operator, previousEvidenceId })
+        status = 'delivered'
+      } else if (outcome.kind === 'moved') {
+        // TMB-PORT-024: not final; the row stays to fire the window's end unless a re-route comes.
+        own = await this.#sign({ ...base, event: 'RelayRejection', issuer: nodeId, time: now.toISOString(), reason: { code: 'recipient-moved', detail: outcome.detail }, previousEvidenceId })
+        status = 'rerouting'
+      } else {
+        // TMB-RLY-026.
+        own = await this.#sign({ ...base, event: 'RelayRejection', issuer: nodeId, time: now.toISOString(), reason: { code: outcome.code, detail: outcome.detail }, previousEvidenceId })
+        status = 'rejected'
+      }
+      await recordEvidence(trx, d.sender_id, own.jws, own.evidence, now)
+      const final = status !== 'rerouting'
+      await key(trx.updateTable('deliveries').set({
+        status,
+        attempts,
+        updated_at: now,
+        next_attempt_at: null,
+        reason: own.evidence.reason ? JSON.stringify(own.evidence.reason) : null,
+        ...(final ? { final_at: now } : {}),
+        ...(outcome.kind === 'delivered' ? { recipient_operator: outcome.line.line.operator, route_version: outcome.line.line.version } : {}),
+      })).execute()
+      if (final) await this.#ours(trx, row).execute()
+      else await trx.updateTable('outbox').set({ available_at: d.window_ends_at, locked_until: null, locked_by: null, last_error: 'detail' in outcome ? outcome.detail : null }).where('id', '=', row.id).where('locked_by', '=', this.id).execute()
+      await enqueueWebhook(trx, d.sender_id, status, own.evidence, own.jws, now)
+    })
+    this.kick()
+  }
+
+  // TMB-RTY-006: the window ended without a final answer.
+  async #windowEnded(row: OutboxRow, d: DeliveryRow): Promise<void> {
+    const stamp = decodeEvidence(d.stamp)
+    await this.#r.db.transaction().execute(async (trx) => {
+      if (!(await this.#lockDelivery(trx, d))) return void (await this.#ours(trx, row).execute())
+      const now = this.#r.now()
+      const reason = { code: 'delivery-window-expired', ...(row.last_error ? { detail: row.last_error.slice(0, 1000) } : {}) }
+      const own = await this.#sign({ ...OutboxWorker.#fromStamp(stamp), event: 'RelayFailure', issuer: this.#r.config.nodeId, time: now.toISOString(), reason, previousEvidenceId: stamp.evidenceId })
+      await recordEvidence(trx, d.sender_id, own.jws, own.evidence, now)
+      await trx.updateTable('deliveries').set({ status: 'failed', final_at: now, updated_at: now, next_attempt_at: null, reason: JSON.stringify(reason) })
+        .where('sender_id', '=', d.sender_id).where('message_id', '=', d.message_id).execute()
+      await this.#ours(trx, row).execute()
+      await enqueueWebhook(trx, d.sender_id, 'failed', own.evidence, own.jws, now)
+    })
+    this.kick()
+  }
+}
