@@ -4,6 +4,7 @@
  * `network-error` or `timeout`, anything else outside the protocol becomes
  * `unexpected-response`.
  */
+import type { Readable } from 'node:stream'
 import { request, type Dispatcher } from 'undici'
 import { isErrorCode, TimbreError, type ErrorCode } from '../errors.js'
 
@@ -25,8 +26,8 @@ export interface JsonRequest {
   url: string
   /** Extra request headers. */
   headers?: Record<string, string>
-  /** The exact body bytes (already serialised, because proofs sign them). */
-  body?: string
+  /** The exact body bytes (already serialised, because proofs sign them), or a stream (an archive) of known digest. */
+  body?: string | Readable
 }
 
 /** A successful answer. */
@@ -109,7 +110,7 @@ export class JsonHttp {
   /** Send one request; resolves with the parsed JSON of a 2xx answer, throws {@link TimbreError} otherwise. */
   async send<T>(req: JsonRequest): Promise<JsonResponse<T>> {
     const headers: Record<string, string> = { accept: 'application/json, application/problem+json', 'user-agent': this.#userAgent, ...req.headers }
-    if (req.body !== undefined) headers['content-type'] ??= 'application/json'
+    if (typeof req.body === 'string') headers['content-type'] ??= 'application/json'
     let res: Dispatcher.ResponseData
     try {
       res = await request(req.url, {

@@ -38,6 +38,8 @@ export interface RequestProofInput {
   /** Path and query, e.g. `/v1/submissions`. */
   path: string
   body?: Uint8Array | string
+  /** The base64url SHA-256 of a body too large to hold (an archive), used instead of `body`. */
+  bodyDigest?: string
   now?: Date
   lifetimeSeconds?: number
 }
@@ -61,7 +63,7 @@ export async function createRequestProof(input: RequestProofInput): Promise<stri
     iat,
     exp: iat + Math.min(input.lifetimeSeconds ?? 120, MAX_PROOF_LIFETIME),
     jti: uuidv7(),
-    bdg: sha256b64u(input.body ?? ''),
+    bdg: input.bodyDigest ?? sha256b64u(input.body ?? ''),
   }
   return `${AUTH_SCHEME} ${await signJws(claims, REQUEST_PROOF_TYP, input.key)}`
 }
@@ -75,6 +77,12 @@ export interface RequestProofCheck {
   method: string
   path: string
   body: Uint8Array | string | undefined
+  /**
+   * For a body too large to hold (an archive): its base64url SHA-256, used
+   * instead of `body`. A receiver that streams the body passes the proof's own
+   * `bdg` here, then compares it with the digest of the bytes it received.
+   */
+  bodyDigest?: string
   resolveKey: CallerKeyResolver
   now?: Date
 }
@@ -113,6 +121,6 @@ export async function verifyRequestProof(authorization: string | undefined, chec
   if (c.exp < now) fail('the proof has expired')
   if (c.exp - c.iat > MAX_PROOF_LIFETIME) fail('the proof lives too long')
   if (typeof c.jti !== 'string' || c.jti.length < 16 || c.jti.length > 64) fail('jti is missing')
-  if (c.bdg !== sha256b64u(check.body ?? '')) fail('the body does not match the proof')
+  if (c.bdg !== (check.bodyDigest ?? sha256b64u(check.body ?? ''))) fail('the body does not match the proof')
   return { ...c, kid }
 }

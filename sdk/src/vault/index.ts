@@ -4,7 +4,32 @@
  * and signs deposit evidence.
  * @module
  */
-export { VaultKit, type VaultKitOptions, type VerifiedDeposit } from './vault-kit.js'
+export {
+  VaultKit,
+  type VaultKitOptions,
+  type VerifiedDeposit,
+  type IssuePortingCodeOptions,
+  type PortInRequest,
+  type VaultImportOptions,
+} from './vault-kit.js'
+export {
+  OBJECTION_REASON_CODES,
+  type ObjectionReasonCode,
+  type Port,
+  type PortStatus,
+  type PortConsent,
+  type PortDecision,
+  type PortRequestHandler,
+  type IssuedPortingCode,
+  type NodeRequest,
+  type NodeResponse,
+} from './porting-types.js'
+export { DirectoryPortingClient, type DirectoryPortingClientOptions } from './porting-directory.js'
+export { portingPlugin, type PortingPluginHandlers } from './porting-plugin.js'
+export { contentExtension, type ExportArchiveOptions } from './archive-export.js'
+export type { ImportArchiveOptions } from './archive-import.js'
+export type { ArchiveImportRequest } from './archive-handler.js'
+export { archiveImportUrl, TRANSFER_RETRY, type TransferArchiveOptions } from './archive-transfer.js'
 export {
   createRelayHandler,
   DEFAULT_MAX_CONTENT_BYTES,
@@ -19,6 +44,15 @@ export {
 } from './relay-handler.js'
 export { relayPlugin, type RelayPluginOptions } from './fastify-plugin.js'
 export { MemoryReplayStore, type ReplayStore } from './replay-store.js'
-export type { VaultStorage, DepositRecord, DepositResult, AccountState } from './storage/types.js'
+export type {
+  VaultStorage,
+  DepositRecord,
+  DepositResult,
+  AccountState,
+  JournalEntry,
+  ImportItem,
+  ImportBatch,
+  ArchiveImportResponse,
+} from './storage/types.js'
 export { MemoryVaultStorage } from './storage/memory.js'
 export { FsVaultStorage } from './storage/fs.js'

@@ -2,8 +2,25 @@
  * The toolkit of a vault vendor: one object holding the operator's keys and
  * storage, serving relays, opening accounts and re-checking deposits.
  */
+import { join } from 'node:path'
+import type { Readable } from 'node:stream'
 import type { FastifyPluginAsync } from 'fastify'
-import { TimbreError } from '../errors.js'
+import type { Dispatcher } from 'undici'
+import { TimbreError, type ProblemDetails } from '../errors.js'
+import type { RetryOptions } from '../client/retry.js'
+import { buildVaultArchive, type ExportArchiveOptions } from './archive-export.js'
+import { handleArchiveImport, type ArchiveImportRequest } from './archive-handler.js'
+import { importVaultArchive, type ImportArchiveOptions } from './archive-import.js'
+import { diskStaging, memoryStaging } from './archive-staging.js'
+import { archiveImportUrl, putArchive, type TransferArchiveOptions } from './archive-transfer.js'
+import { PortingDesk } from './porting.js'
+import { DirectoryPortingClient } from './porting-directory.js'
+import { portingPlugin } from './porting-plugin.js'
+import type { IssuedPortingCode, NodeRequest, NodeResponse, Port, PortConsent, PortRequestHandler, PortStatus } from './porting-types.js'
+import { MemoryReplayStore } from './replay-store.js'
+import { FsVaultStorage } from './storage/fs.js'
+import { MemoryVaultStorage } from './storage/memory.js'
+import type { ArchiveImportResponse } from './storage/types.js'
 import { contentDigest, digestEquals, tokenDigest } from '../protocol/digest.js'
 import { verifyEnvelope, type EnvelopeMetadata } from '../protocol/envelope.js'
 import { decodeEvidence, verifyEvidence, verifyStamp, type Evidence } from '../protocol/evidence.js'
@@ -11,14 +28,47 @@ import { KeySet } from '../protocol/key-set.js'
 import { toPublicJwk, type Jwks, type PublicJwk } from '../protocol/keys.js'
 import { generateVaultAddress, type VaultAddress } from '../protocol/vault-address.js'
 import { relayPlugin, type RelayPluginOptions } from './fastify-plugin.js'
-import { createRelayHandler, type RelayHandler, type RelayHandlerOptions } from './relay-handler.js'
+import { createRelayHandler, type NodeKeyResolver, type RelayHandler, type RelayHandlerOptions } from './relay-handler.js'
 import type { DepositRecord, VaultStorage } from './storage/types.js'
 
 /** Options of a {@link VaultKit}: those of the relay handler, plus retired keys. */
 export interface VaultKitOptions extends RelayHandlerOptions {
   /** Retired signing keys, still needed to verify evidence signed before a rotation. */
   verificationKeys?: PublicJwk[]
+  /**
+   * Base URL of the directory node, for portability (porting codes, ports,
+   * port notifications, the port of an archive import). Proofs are signed with
+   * `signingKey` (iss = `operatorId`, aud = the directory's node id).
+   */
+  directoryUrl?: string
+  /** Trusted keys of other vault operators (donors of archives), by operator id and kid. Default: `resolveNodeKey`. */
+  resolveOperatorKey?: NodeKeyResolver
+  /** An undici dispatcher for the kit's outgoing calls (directory, archive transfers). */
+  dispatcher?: Dispatcher
+  /** Retry policy of directory calls. */
+  directoryRetry?: Partial<RetryOptions>
+  /** Where incoming archives are staged for storages other than {@link MemoryVaultStorage} (default: the storage's `tmp` or the system temporary directory). */
+  tempDir?: string
 }
+
+/** Options of {@link VaultKit.issuePortingCode}. */
+export interface IssuePortingCodeOptions {
+  /** Days of validity, at most and by default 30 (TMB-PORT-003). */
+  ttlDays?: number
+}
+
+/** What the person gives the new operator (the single window, spec 9.3). */
+export interface PortInRequest {
+  /** The vault address to bring here. */
+  address: string
+  /** The porting code the donor gave the person, in any input form. */
+  portingCode: string
+  /** The person's consent and this operator's record of it (TMB-PORT-010). */
+  consent: PortConsent
+}
+
+/** Options of {@link VaultKit.importArchive}: those of the check, `recipientOperator` defaulting to this operator for a port. */
+export type VaultImportOptions = ImportArchiveOptions
 
 /** The result of {@link VaultKit.verifyDeposit}: the whole chain, re-verified. */
 export interface VerifiedDeposit {
@@ -53,11 +103,44 @@ const invalid = (detail: string) => new TimbreError('evidence-invalid', { detail
 export class VaultKit {
   #options: VaultKitOptions
   #handler: RelayHandler
+  #directory: DirectoryPortingClient | undefined
+  #desk: PortingDesk
+  #replay: MemoryReplayStore | NonNullable<VaultKitOptions['replayStore']>
+  #fallbackImports = new Map<string, ArchiveImportResponse>()
 
   constructor(options: VaultKitOptions) {
     this.#options = { ...options, encryptionKeys: [...options.encryptionKeys] }
     // Built now so that bad options fail at start, not at the first relay.
     this.#handler = createRelayHandler(this.#options)
+    this.#replay = options.replayStore ?? new MemoryReplayStore()
+    if (options.directoryUrl) {
+      this.#directory = new DirectoryPortingClient({
+        directoryUrl: options.directoryUrl,
+        operatorId: options.operatorId,
+        signingKey: options.signingKey,
+        ...(options.dispatcher ? { dispatcher: options.dispatcher } : {}),
+        ...(options.directoryRetry ? { retry: options.directoryRetry } : {}),
+      })
+    }
+    this.#desk = new PortingDesk({
+      operatorId: options.operatorId,
+      signingKey: options.signingKey,
+      storage: options.storage,
+      directory: () => this.#directoryClient(),
+      replay: this.#replay,
+      resolveDirectoryKey: options.resolveDirectoryKey,
+      logger: options.logger,
+      now: () => this.#now(),
+    })
+  }
+
+  #now(): Date {
+    return this.#options.now?.() ?? new Date()
+  }
+
+  #directoryClient(): DirectoryPortingClient {
+    if (!this.#directory) throw new TimbreError('internal-error', { detail: 'VaultKit needs the directoryUrl option for portability' })
+    return this.#directory
   }
 
   /** This operator's id. */
@@ -110,7 +193,265 @@ export class VaultKit {
    * ```
    */
   fastifyPlugin(options: RelayPluginOptions = {}): FastifyPluginAsync<RelayPluginOptions> {
-    return relayPlugin(this.#handler, options)
+    const relay = relayPlugin(this.#handler, options)
+    const porting = portingPlugin({
+      notification: (req) => this.handlePortNotification(req),
+      archiveImport: (req) => this.handleArchiveImport(req),
+    })
+    // Two sibling contexts: each keeps its own body parsers.
+    return async (app, opts) => {
+      await app.register(relay, opts)
+      await app.register(porting)
+    }
+  }
+
+  /**
+   * Donor: issue a porting code for an address this operator hosts, register
+   * its digest at the directory (`POST /v1/directory/porting-codes`), and
+   * return it to be shown to the person once. The code is never stored or
+   * logged (TMB-PORT-005). Authenticating the person is the caller's job
+   * (TMB-PORT-001).
+   *
+   * @example
+   * ```ts
+   * const { display, expiresAt } = await kit.issuePortingCode(address, { ttlDays: 7 })
+   * showOnce(display) // '4ZTQ-8MWD-0RRP'
+   * ```
+   */
+  issuePortingCode(address: string, options: IssuePortingCodeOptions = {}): Promise<IssuedPortingCode> {
+    return this.#desk.issuePortingCode(address, options.ttlDays ?? 30)
+  }
+
+  /**
+   * New operator (single window): check the code locally, file the port at
+   * the directory (`POST /v1/directory/ports`), open the account here, and
+   * return the port record. A mistyped code throws `porting-code-invalid`
+   * before any network call (TMB-PORT-007).
+   *
+   * @example
+   * ```ts
+   * const port = await kit.requestPortIn({ address, portingCode: '4ZTQ-8MWD-0RRP',
+   *   consent: { givenAt: new Date().toISOString(), reference: 'consent-7781' } })
+   * port.cutoverAt // when relays start arriving here
+   * ```
+   */
+  requestPortIn(request: PortInRequest): Promise<Port> {
+    return this.#desk.requestPortIn(request)
+  }
+
+  /**
+   * New operator: cancel a pending port on the person's word (`POST /v1/directory/ports/{portId}/cancellation`).
+   *
+   * @example
+   * ```ts
+   * await kit.cancelPort(port.portId)
+   * ```
+   */
+  cancelPort(portId: string): Promise<Port> {
+    return this.#desk.cancelPort(portId)
+  }
+
+  /**
+   * The ports where this operator is donor or new operator (`GET /v1/directory/ports`).
+   *
+   * @example
+   * ```ts
+   * const pending = await kit.listPorts('pending')
+   * ```
+   */
+  listPorts(status?: PortStatus): Promise<Port[]> {
+    return this.#desk.listPorts(status)
+  }
+
+  /**
+   * One port (`GET /v1/directory/ports/{portId}`).
+   *
+   * @example
+   * ```ts
+   * const { status } = await kit.getPort(portId)
+   * ```
+   */
+  getPort(portId: string): Promise<Port> {
+    return this.#desk.getPort(portId)
+  }
+
+  /**
+   * Donor: bring every account in line with the directory's ports (moved at
+   * `cutoverAt`, or back to normal after an objection or cancellation). Run
+   * it at start and now and then, in case a notification was missed.
+   *
+   * @example
+   * ```ts
+   * setInterval(() => kit.syncPorts().catch(log.error), 60_000)
+   * ```
+   */
+  syncPorts(): Promise<Port[]> {
+    return this.#desk.syncPorts()
+  }
+
+  /**
+   * Donor: decide on each pending port notified by the directory. Return
+   * `{ object: reasonCode }` to object (only for the reasons of 9.4), or
+   * `{ accept: true }` / nothing: silence is consent.
+   *
+   * @example
+   * ```ts
+   * kit.onPortRequest(async (port) => (await isSuspended(port.address)) ? { object: 'vault-inactive' } : { accept: true })
+   * ```
+   */
+  onPortRequest(handler: PortRequestHandler): void {
+    this.#desk.onRequest = handler
+  }
+
+  /**
+   * Be told of every port notification once handled (both roles), e.g. an objection to a port in.
+   *
+   * @example
+   * ```ts
+   * kit.onPortUpdate((port) => log.info({ portId: port.portId, status: port.status }))
+   * ```
+   */
+  onPortUpdate(listener: (port: Port) => void | Promise<void>): void {
+    this.#desk.addUpdateListener(listener)
+  }
+
+  /**
+   * The handler of `POST /v1/notifications/ports` (directory → operator):
+   * verifies the directory's proof, asks the {@link VaultKit.onPortRequest}
+   * handler, objects when told to, schedules the account's move at
+   * `cutoverAt`, and answers 202.
+   *
+   * @example
+   * ```ts
+   * const res = await kit.handlePortNotification({ method: 'POST', path: req.url, headers: req.headers, rawBody })
+   * ```
+   */
+  handlePortNotification(req: NodeRequest): Promise<NodeResponse<ProblemDetails>> {
+    return this.#desk.handleNotification(req)
+  }
+
+  /**
+   * The whole vault of an address as an archive (9.6), streamed from storage
+   * and signed by this operator. Without `recipientOperator` it is a
+   * self-export (9.7, TMB-ARC-013).
+   *
+   * @example
+   * ```ts
+   * const tar = await kit.exportArchive(address)
+   * await pipeline(tar, createWriteStream('my-vault.tar'))
+   * ```
+   */
+  exportArchive(address: string, options: ExportArchiveOptions = {}): Promise<Readable> {
+    return buildVaultArchive(this.storage, this.operatorId, this.#options.signingKey, address, options, this.#now())
+  }
+
+  /**
+   * Verify an archive completely and import it all or nothing (TMB-ARC-006..010):
+   * `archive-invalid` naming each offending path when anything fails, else
+   * the archive-import-response body, the same body for a repeated import.
+   *
+   * @example
+   * ```ts
+   * const res = await kit.importArchive(createReadStream('vault.tar'), {
+   *   donor: 'vault-a.example', donorKeys: donorJwks, address, portId })
+   * res.imported // 1432
+   * ```
+   */
+  async importArchive(source: Readable | AsyncIterable<Uint8Array>, options: VaultImportOptions): Promise<ArchiveImportResponse> {
+    return (await this.#import(source, options)).response
+  }
+
+  #import(source: Readable | AsyncIterable<Uint8Array>, options: VaultImportOptions, afterRead?: () => void) {
+    const storage = this.storage
+    const tempDir = this.#options.tempDir ?? (storage instanceof FsVaultStorage ? join(storage.root, 'tmp') : undefined)
+    return importVaultArchive(
+      {
+        operatorId: this.operatorId,
+        signingKey: this.#options.signingKey,
+        storage,
+        staging: () => (storage instanceof MemoryVaultStorage && !this.#options.tempDir ? Promise.resolve(memoryStaging()) : diskStaging(tempDir)),
+        resolveStampKey: options.resolveStampKey ?? this.#options.resolveNodeKey,
+        fallbackImports: this.#fallbackImports,
+        now: () => this.#now(),
+      },
+      source,
+      options,
+      afterRead,
+    )
+  }
+
+  /**
+   * The handler of `PUT /v1/archive-imports/{portId}` (new operator): the
+   * donor's proof, a completed port to this operator (asked of the
+   * directory), a streamed `application/x-tar` body; 201 with the import
+   * result, 200 with the same body for a repeat, 422 `archive-invalid`.
+   *
+   * @example
+   * ```ts
+   * const res = await kit.handleArchiveImport({ method: 'PUT', path: req.url, portId, headers: req.headers, body: req.raw })
+   * ```
+   */
+  handleArchiveImport(req: ArchiveImportRequest): Promise<NodeResponse<ArchiveImportResponse | ProblemDetails>> {
+    const resolveOperatorKey = this.#options.resolveOperatorKey ?? this.#options.resolveNodeKey
+    return handleArchiveImport(
+      {
+        operatorId: this.operatorId,
+        replay: this.#replay,
+        resolveOperatorKey,
+        getPort: (portId) => this.#directoryClient().getPort(portId),
+        findImport: async (portId) => (await this.storage.findImport?.(portId)) ?? this.#fallbackImports.get(portId),
+        importFor: (port, body, afterRead) =>
+          this.#import(
+            body,
+            {
+              donor: port.donor,
+              donorKeys: async (kid, at) => {
+                const key = await resolveOperatorKey(port.donor, kid)
+                return key ? new KeySet([key]).get(kid, at) : undefined
+              },
+              address: port.address,
+              portId: port.portId,
+              recipientOperator: this.operatorId,
+            },
+            afterRead,
+          ),
+        logger: this.#options.logger,
+      },
+      req,
+    )
+  }
+
+  /**
+   * Donor: after the cut-over of a completed port, export the vault and PUT it
+   * to the new operator, retrying until it answers 200 or 201 (TMB-ARC-004).
+   * `endpoint` is the new operator's `endpoints.archiveImports` or base URL.
+   * Documents are kept: deleting them afterwards is the caller's decision (TMB-ARC-012).
+   *
+   * @example
+   * ```ts
+   * const { imported } = await kit.transferArchive(port.portId, 'https://vault-b.example')
+   * ```
+   */
+  async transferArchive(portId: string, endpoint: string, options: TransferArchiveOptions = {}): Promise<ArchiveImportResponse> {
+    const port = await this.getPort(portId)
+    if (port.donor !== this.operatorId) throw new TimbreError('not-found', { detail: 'this operator is not the donor of the port' })
+    if (port.status !== 'completed') throw new TimbreError('not-found', { detail: `the port is ${port.status}, not completed` })
+    await this.#desk.apply(port)
+    const { response } = await putArchive({
+      archive: () => this.exportArchive(port.address, { recipientOperator: port.recipientOperator, portId }),
+      url: archiveImportUrl(endpoint, portId),
+      iss: this.operatorId,
+      aud: port.recipientOperator,
+      key: this.#options.signingKey,
+      dispatcher: this.#options.dispatcher,
+      options: { ...(this.#options.tempDir ? { tempDir: this.#options.tempDir } : {}), ...options },
+    })
+    await this.storage.appendJournal?.(port.address, {
+      at: this.#now().toISOString(),
+      event: 'port',
+      detail: `archive transferred to ${port.recipientOperator}: ${response.imported} imported, ${response.skipped} skipped`,
+    })
+    return response
   }
 
   /**
