@@ -15,6 +15,8 @@ export {
   type WebhookEvent,
   type WaitForDeliveryOptions,
   type RetryOptions,
+  type RerouteDocument,
+  type PlaintextCacheOptions,
 } from './client/index.js'
 export {
   VaultKit,

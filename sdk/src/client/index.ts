@@ -14,7 +14,9 @@ export {
   type WaitForDeliveryOptions,
   type DiscoveryDocument,
   type OperatorRecord,
+  type RerouteDocument,
 } from './timbre-client.js'
+export type { PlaintextCacheOptions } from './plaintext-cache.js'
 export { JsonHttp, parseRetryAfter, type JsonHttpOptions, type JsonRequest, type JsonResponse } from './http.js'
 export { DEFAULT_RETRY, backoffDelay, sleep, withRetry, type RetryOptions, type RetryHooks } from './retry.js'
 // Offline verification needs no client: re-exported here for callers importing only '@timbre/sdk/client'.

@@ -5,9 +5,12 @@
  */
 import type { Dispatcher } from 'undici'
 import { TimbreError } from '../errors.js'
-import { digestEquals, tokenDigest, type Digest } from '../protocol/digest.js'
+import { contentDigest, digestEquals, tokenDigest, type Digest } from '../protocol/digest.js'
 import { verifyDirectoryLine, type DirectoryLine } from '../protocol/directory-line.js'
-import { sealEnvelope, type DocumentType } from '../protocol/envelope.js'
+import { sealEnvelope, verifyEnvelope, type DocumentType, type EnvelopeMetadata } from '../protocol/envelope.js'
+import { utf8 } from '../internal/bytes.js'
+import { toPublicJwk } from '../protocol/keys.js'
+import { PlaintextCache, type PlaintextCacheOptions } from './plaintext-cache.js'
 import {
   decodeEvidence,
   FINAL_STATUSES,
@@ -44,6 +47,24 @@ export interface TimbreClientOptions {
   timeoutMs?: number
   /** Base URL of the directory, overriding the discovery document's `endpoints.directory`. */
   directoryUrl?: string
+  /** Bounds of the plaintexts kept for re-routing (TMB-PORT-029); `{ maxEntries: 0 }` keeps none. */
+  plaintextCache?: PlaintextCacheOptions
+  /**
+   * For senders that can read a document again: its plaintext (byte for byte)
+   * by message id, or with the original envelope JWS when this process did not
+   * deliver it. Asked when the cache no longer holds the plaintext.
+   */
+  documentSource?: (messageId: string) => RerouteDocument | Uint8Array | string | undefined | Promise<RerouteDocument | Uint8Array | string | undefined>
+  /** Re-route automatically when a delivery turns `rerouting` (default true, TMB-PORT-028). */
+  autoReroute?: boolean
+}
+
+/** A document to re-route: the same plaintext, and the original envelope when the client has not kept its metadata. */
+export interface RerouteDocument {
+  /** The plaintext, byte for byte as first delivered. */
+  document: Uint8Array | string
+  /** The original envelope JWS (its metadata is reused as is). */
+  envelope?: string
 }
 
 /** What {@link TimbreClient.deliver} sends. */
@@ -134,6 +155,8 @@ export interface WebhookEvent {
   evidence: Evidence
   /** The evidence as its compact JWS. */
   evidenceJws: string
+  /** With status `rerouting` and automatic re-routing: the verified re-route receipt. */
+  rerouted?: DeliveryReceipt
 }
 
 /** Options of {@link TimbreClient.waitForDelivery}. */
@@ -220,6 +243,12 @@ export class TimbreClient {
   #routerKeys: RemoteKeys
   #directoryKeys: RemoteKeys | undefined
   #operatorKeys = new Map<string, RemoteKeys>()
+  #plaintexts: PlaintextCache
+  #documentSource: TimbreClientOptions['documentSource']
+  #autoReroute: boolean
+  // One re-route per RelayRejection: the evidence ids already answered, and the one in flight per message.
+  #reroutedFor = new Map<string, Set<string>>()
+  #rerouting = new Map<string, Promise<DeliveryReceipt | undefined>>()
 
   constructor(options: TimbreClientOptions) {
     if (!options || typeof options.baseUrl !== 'string') throw new TypeError('baseUrl is required')
@@ -234,6 +263,9 @@ export class TimbreClient {
     this.#retry = { ...DEFAULT_RETRY, ...options.retry }
     this.#directoryOverride = options.directoryUrl ? trimSlash(options.directoryUrl) : undefined
     this.#routerKeys = new RemoteKeys(() => this.#fetchJwks(`${this.#baseUrl}/.well-known/jwks.json`))
+    this.#plaintexts = new PlaintextCache(options.plaintextCache)
+    this.#documentSource = options.documentSource
+    this.#autoReroute = options.autoReroute ?? true
   }
 
   /** The sender id this client signs as. */
@@ -382,7 +414,124 @@ export class TimbreClient {
     if (stamp.sender !== this.#senderId || stamp.recipient !== to) {
       throw new TimbreError('evidence-invalid', { detail: 'the stamp names another sender or recipient', requestId: res.requestId })
     }
+    // Kept until final, to re-route the same bytes if the person moves (TMB-PORT-029).
+    this.#plaintexts.set(messageId, sealed.metadata, typeof input.document === 'string' ? utf8(input.document) : new Uint8Array(input.document))
     return { messageId, status: answer.status as DeliveryStatus, stamp, stampJws: answer.stamp }
+  }
+
+  /**
+   * Re-route a delivery whose recipient moved (spec 9.5): look up the current
+   * line, re-encrypt the same plaintext for the new operator, sign an envelope
+   * with the same `messageId` and metadata (only the content JWE,
+   * `contentJweDigest` and `recipientKid` change), submit it to
+   * `POST /v1/deliveries/{messageId}/reroute` under a new idempotency key, and
+   * return the verified re-route stamp. `waitForDelivery` and `verifyWebhook`
+   * call it by themselves (TMB-PORT-028); the plaintext comes from `document`,
+   * this client's cache, or `documentSource`.
+   *
+   * @example
+   * ```ts
+   * const receipt = await client.reroute(messageId, { document: pdf, envelope: originalEnvelope })
+   * receipt.stamp.recipientOperator // the new operator
+   * ```
+   */
+  async reroute(messageId: string, document?: RerouteDocument | Uint8Array | string): Promise<DeliveryReceipt> {
+    const id = assertMessageId(messageId)
+    const { metadata, plaintext } = await this.#rerouteSource(id, document)
+    const line = await this.lookup(metadata.recipient)
+    const recipientKey = line.encryptionKeys?.find((k: PublicJwk) => k.crv === 'X25519' && typeof k.kid === 'string')
+    if (!recipientKey) throw unexpected(`the directory line of ${metadata.recipient} has no X25519 key`)
+    const sealed = await sealEnvelope({
+      messageId: id,
+      sender: metadata.sender,
+      recipient: metadata.recipient,
+      documentType: metadata.documentType,
+      title: metadata.title,
+      ...(metadata.issueDate !== undefined ? { issueDate: metadata.issueDate } : {}),
+      ...(metadata.retentionHint !== undefined ? { retentionHint: metadata.retentionHint } : {}),
+      ...(metadata.senderReference !== undefined ? { senderReference: metadata.senderReference } : {}),
+      mediaType: metadata.content.mediaType,
+      document: plaintext,
+      senderKey: this.#key,
+      recipientKey,
+      // Same createdAt: a new message under the same id is what TMB-PORT-030 forbids.
+      now: new Date(metadata.createdAt),
+    })
+    const body = JSON.stringify({ envelope: sealed.envelope, content: sealed.content })
+    const res = await this.#signed<{ messageId?: unknown; status?: unknown; stamp?: unknown }>('POST', `/v1/deliveries/${id}/reroute`, body, {
+      'idempotency-key': `reroute-${uuidv7()}`,
+    })
+    const answer = res.body
+    if (!isObject(answer) || answer.messageId !== id || typeof answer.stamp !== 'string') throw unexpected('the re-route answer is not a receipt for this message', res.requestId)
+    const { nodeId } = await this.discovery()
+    const stamp = await verifyStamp(answer.stamp, this.#routerKeys.resolver(), { issuer: nodeId, messageId: id, envelopeDigest: tokenDigest(sealed.envelope) })
+    if (stamp.sender !== this.#senderId || stamp.recipient !== metadata.recipient || !digestEquals(stamp.contentDigest, metadata.content.digest)) {
+      throw new TimbreError('evidence-invalid', { detail: 'the re-route stamp names another sender, recipient or document', requestId: res.requestId })
+    }
+    if (stamp.recipientOperator !== undefined && stamp.recipientOperator !== line.operator) {
+      throw new TimbreError('evidence-invalid', { detail: 'the re-route stamp names another operator than the directory line', requestId: res.requestId })
+    }
+    this.#plaintexts.set(id, sealed.metadata, plaintext)
+    return { messageId: id, status: typeof answer.status === 'string' ? (answer.status as DeliveryStatus) : 'accepted', stamp, stampJws: answer.stamp }
+  }
+
+  async #rerouteSource(messageId: string, given?: RerouteDocument | Uint8Array | string): Promise<{ metadata: EnvelopeMetadata; plaintext: Uint8Array }> {
+    const cached = this.#plaintexts.get(messageId)
+    const source = given ?? (cached?.document ? undefined : await this.#documentSource?.(messageId))
+    const asDoc = (v: RerouteDocument | Uint8Array | string | undefined): RerouteDocument | undefined =>
+      v === undefined ? undefined : typeof v === 'string' || v instanceof Uint8Array ? { document: v } : v
+    const doc = asDoc(source)
+    let metadata = cached?.metadata
+    if (doc?.envelope) {
+      // Our own signature proves the metadata is what we sent.
+      metadata = await verifyEnvelope(doc.envelope, toPublicJwk(this.#key))
+      if (metadata.messageId !== messageId) throw new TimbreError('schema-violation', { detail: 'the envelope is for another message' })
+    }
+    const bytes = doc ? (typeof doc.document === 'string' ? utf8(doc.document) : doc.document) : cached?.document
+    if (!metadata || !bytes) {
+      throw new TimbreError('recipient-moved', {
+        detail: `the plaintext of ${messageId} is no longer held; call reroute(messageId, { document, envelope }) (TMB-PORT-029)`,
+      })
+    }
+    // Byte for byte the same document, or it would be another message (TMB-PORT-030).
+    if (bytes.byteLength !== metadata.content.size || !digestEquals(contentDigest(bytes), metadata.content.digest)) {
+      throw new TimbreError('content-digest-mismatch', { detail: 'the document differs from the one first delivered' })
+    }
+    return { metadata, plaintext: bytes }
+  }
+
+  // Re-route once per recipient-moved RelayRejection, whoever noticed it first (poll or webhook).
+  #autoRerouteFor(messageId: string, rejection: Evidence): Promise<DeliveryReceipt | undefined> {
+    const done = this.#reroutedFor.get(messageId) ?? new Set<string>()
+    if (done.has(rejection.evidenceId)) return Promise.resolve(undefined)
+    const running = this.#rerouting.get(messageId)
+    if (running) return running
+    const attempt = (async () => {
+      try {
+        const receipt = await this.reroute(messageId)
+        done.add(rejection.evidenceId)
+        this.#reroutedFor.set(messageId, done)
+        return receipt
+      } catch (err) {
+        // Someone else (another process) re-routed first: the delivery is no longer rerouting.
+        if (err instanceof TimbreError && err.code === 'message-id-conflict') {
+          done.add(rejection.evidenceId)
+          this.#reroutedFor.set(messageId, done)
+          return undefined
+        }
+        throw err
+      } finally {
+        this.#rerouting.delete(messageId)
+      }
+    })()
+    this.#rerouting.set(messageId, attempt)
+    return attempt
+  }
+
+  async #latestMoveRejection(messageId: string): Promise<Evidence | undefined> {
+    const chain = await this.evidence(messageId)
+    const last = chain.filter((e) => e.evidence.event === 'RelayRejection').at(-1)?.evidence
+    return last?.reason?.code === 'recipient-moved' ? last : undefined
   }
 
   async #earlierReceipt(messageId: string, to: string, digest: Digest): Promise<DeliveryReceipt | undefined> {
@@ -448,7 +597,15 @@ export class TimbreClient {
     for (;;) {
       options.signal?.throwIfAborted()
       const state = await this.status(messageId)
-      if (state.final) return state
+      if (state.final) {
+        this.#plaintexts.delete(messageId)
+        this.#reroutedFor.delete(messageId)
+        return state
+      }
+      if (state.status === 'rerouting' && this.#autoReroute) {
+        const rejection = await this.#latestMoveRejection(messageId)
+        if (rejection) await this.#autoRerouteFor(messageId, rejection)
+      }
       const left = deadline - Date.now()
       if (left <= 0) throw new TimbreError('timeout', { detail: `delivery ${messageId} is still ${state.status}` })
       await sleep(Math.min(interval, left), options.signal)
@@ -498,13 +655,21 @@ export class TimbreClient {
     if (implied && implied !== payload.status) {
       throw new TimbreError('evidence-invalid', { detail: `the webhook says ${payload.status} but the evidence is ${evidence.event}` })
     }
+    const status = payload.status as DeliveryStatus
+    let rerouted: DeliveryReceipt | undefined
+    if (this.#autoReroute && status === 'rerouting' && evidence.event === 'RelayRejection' && evidence.reason?.code === 'recipient-moved') {
+      rerouted = await this.#autoRerouteFor(payload.messageId, evidence)
+    } else if (FINAL_STATUSES.includes(status)) {
+      this.#plaintexts.delete(payload.messageId)
+    }
     return {
       id,
       type: 'delivery.status',
       messageId: payload.messageId,
-      status: payload.status as DeliveryStatus,
+      status,
       evidence,
       evidenceJws: payload.evidence,
+      ...(rerouted ? { rerouted } : {}),
     }
   }
 
