@@ -12,6 +12,8 @@ import type { OpenApiDocument } from './http/openapi.js'
 import { createLogger, type Logger } from './logger.js'
 import { openStore, type Store } from './store/db.js'
 import { NodeKeysRepository } from './store/node-keys-repository.js'
+import { createDirectory } from './domain/directory-choice.js'
+import { registerSelfIfLocal } from './domain/self-registration.js'
 import type { DirectoryView } from './domain/directory-view.js'
 import type { Clock } from './domain/routing.js'
 import { OutboxWorker } from './worker/outbox-worker.js'
@@ -42,6 +44,8 @@ export interface RunningNode {
   readonly listenUrl: string
   /** The admin API's bearer token in effect. */
   readonly adminToken: string
+  /** The directory the node consults: its own (directory role) or the remote one at directoryUrl. */
+  readonly directory: DirectoryView
   /** The routing node's outbox worker, when that role is on. */
   readonly worker: OutboxWorker | null
   /** Stop accepting, finish in-flight requests, close the database. Idempotent. */
@@ -61,7 +65,8 @@ export async function startNode(options: StartNodeOptions): Promise<RunningNode>
   try {
     const { keyring, created } = await loadOrCreateNodeKeys(new NodeKeysRepository(store.db))
     if (created.length > 0) logger.info({ kids: created }, 'generated node keys')
-    app = await buildApp({ config, db: store.db, keys: keyring, logger, adminToken: admin.token, ...(options.openapi && { openapi: options.openapi }), ...(options.directory && { directory: options.directory }), ...(options.now && { now: options.now }) })
+    const nodeDirectory = createDirectory(config, store.db, keyring)
+    app = await buildApp({ nodeDirectory, config, db: store.db, keys: keyring, logger, adminToken: admin.token, ...(options.openapi && { openapi: options.openapi }), ...(options.directory && { directory: options.directory }), ...(options.now && { now: options.now }) })
     await app.listen({ host: config.host, port: config.port })
     if (app.timbreRouting) {
       const routing = app.timbreRouting
@@ -71,6 +76,8 @@ export async function startNode(options: StartNodeOptions): Promise<RunningNode>
       if (options.worker !== false) w.start()
     }
     const url = publicBaseUrl(app, config)
+    // The node must be an operator of its own directory before its vault or routing role can be trusted.
+    if (await registerSelfIfLocal(nodeDirectory, config, keyring, url)) logger.info({ nodeId: config.nodeId }, 'registered this node in its directory')
     const listenUrl = publicBaseUrl(app, { ...config, baseUrl: null })
     logger.info({ url, nodeId: config.nodeId, roles: config.roles, database: store.location }, 'timbre node started')
 
@@ -84,6 +91,7 @@ export async function startNode(options: StartNodeOptions): Promise<RunningNode>
       url,
       listenUrl,
       adminToken: admin.token,
+      directory: options.directory ?? nodeDirectory,
       worker,
       close() {
         closing ??= (async () => {

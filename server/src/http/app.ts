@@ -20,6 +20,8 @@ import { genReqId, REQUEST_ID_HEADERS } from './request-id.js'
 import { adminSenderRoutes } from './routes/admin-senders.js'
 import { healthRoutes } from './routes/health.js'
 import { wellKnownRoutes } from './routes/well-known.js'
+import { createDirectory, type NodeDirectory } from '../domain/directory-choice.js'
+import { registerDirectoryAndVaultRoutes } from './role-routes.js'
 import type { DirectoryView } from '../domain/directory-view.js'
 import { createRoutingServices, type Clock, type RoutingServices } from '../domain/routing.js'
 import { routingRoutes } from './routes/submissions.js'
@@ -40,6 +42,8 @@ export interface BuildAppOptions {
   readonly adminToken?: string | null
   /** The OpenAPI document to serve; default spec/openapi.yaml. */
   readonly openapi?: OpenApiDocument
+  /** The node's own directory (local store or remote); default built from the config. */
+  readonly nodeDirectory?: NodeDirectory
   /** Routing role: the directory to resolve recipients with; default `ctx.directory`. */
   readonly directory?: DirectoryView
   /** Routing role: the clock (tests). */
@@ -74,11 +78,13 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   let draining = false
   app.addHook('preClose', async () => { draining = true })
 
+  const nodeDirectory = options.nodeDirectory ?? createDirectory(config, db, keys)
   const ctx: AppContext = {
     config,
     db,
     keys,
     senders: new SenderRegistry(new SendersRepository(db)),
+    directory: options.directory ?? nodeDirectory,
     adminToken: options.adminToken === undefined ? config.adminToken : options.adminToken,
     baseUrl: () => publicBaseUrl(app, config),
     draining: () => draining,
@@ -115,6 +121,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   await app.register(async (scope) => wellKnownRoutes(scope, ctx))
   await app.register(async (scope) => healthRoutes(scope, ctx, NODE_VERSION))
   await app.register(async (scope) => adminSenderRoutes(scope, ctx))
+  await registerDirectoryAndVaultRoutes(app, ctx, nodeDirectory, logger)
   app.decorate('timbreRouting', null)
   if (config.roles.includes('routing-node')) {
     const directory = options.directory ?? (ctx as { directory?: DirectoryView }).directory ?? EMPTY_DIRECTORY
