@@ -28,9 +28,9 @@ function run(env: Record<string, string>, timeoutMs: number): Promise<{ code: nu
 const row = (out: string, name: string): string | undefined =>
   out.split('\n').find((l) => l.startsWith(`| ${name} `))?.split('|')[2]?.trim()
 
-t.test('npm run demo delivers every document exactly once', { timeout: 240_000 }, async (t) => {
+t.test('npm run demo delivers every document exactly once', { timeout: 290_000 }, async (t) => {
   t.ok(existsSync(main), `${main} exists (build first: npx tsc -b examples)`)
-  const { code, out, err } = await run({ TIMBRE_DEMO_DOCUMENTS: '20', TIMBRE_DEMO_PEOPLE: '6', TIMBRE_DEMO_TIMEOUT_SECONDS: '150', CI: '1' }, 200_000)
+  const { code, out, err } = await run({ TIMBRE_DEMO_DOCUMENTS: '20', TIMBRE_DEMO_PEOPLE: '6', TIMBRE_DEMO_TIMEOUT_SECONDS: '240', CI: '1' }, 270_000)
   t.equal(code, 0, 'the demo exits 0', { out, err })
   t.equal(row(out, 'sent (stamped)'), '20')
   t.equal(row(out, 'delivered'), '20')
