@@ -6,20 +6,16 @@ import { routingFixture } from './routing-setup.js'
 import { counts } from './helpers/routing.js'
 
 t.test('client.deliver() reaches the vault; the DepositAcceptance verifies offline', async (t) => {
-  const t0 = Date.now(); const lap = (m: string) => t.comment(`${m} ${Date.now() - t0}ms`)
   const f = await routingFixture(t)
-  lap('fixture')
   const receipt = await f.sender.client.deliver({ to: f.address, document: 'Payslip November', type: 'payslip', title: 'Payslip', mediaType: 'text/plain' })
   t.equal(receipt.status, 'accepted')
   t.equal(receipt.stamp.event, 'SubmissionAcceptance')
   t.equal(receipt.stamp.recipientOperator, f.vault.id)
   t.equal(receipt.stamp.stampClass, 'standard')
-  lap('deliver')
   const final = await f.sender.client.waitForDelivery(receipt.messageId, { timeoutMs: 10_000, intervalMs: 20 })
   t.equal(final.status, 'delivered')
   t.equal(final.final, true)
   t.equal(final.recipientOperator, f.vault.id)
-  lap('final')
   const chain = await f.sender.client.evidence(receipt.messageId)
   t.same(chain.map((e) => e.evidence.event), ['SubmissionAcceptance', 'DepositAcceptance', 'RelayAcceptance'])
   const deposit = chain[1]!

@@ -1,7 +1,6 @@
 // Reading deliveries (TMB-SUB-011/012/013) and attaching evidence pushed by
 // vault nodes after the relay (TMB-EVD-014).
-import { createHash } from 'node:crypto'
-import { assertSchema, decodeEvidence, FINAL_STATUSES, TimbreError, UUID_PATTERN, verifyEvidence, verifyRequestProof } from '@timbre/sdk'
+import { assertSchema, FINAL_STATUSES, TimbreError, UUID_PATTERN, verifyEvidence, verifyRequestProof } from '@timbre/sdk'
 import { NodeError } from '../errors.js'
 import type { AuthenticatedSender, IncomingRequest, SubmissionService } from './submission.js'
 import { recordEvidence, type RoutingServices } from './routing.js'
@@ -106,7 +105,5 @@ export class DeliveryQueries {
     const d = await this.#r.db.selectFrom('deliveries').select(['envelope_digest']).where('sender_id', '=', ev.sender).where('message_id', '=', ev.messageId).executeTakeFirst()
     if (!d) throw new NodeError('not-found', { detail: 'no such delivery' })
     await recordEvidence(this.#r.db, ev.sender, body.evidence, ev, this.#r.now())
-    void decodeEvidence
-    void createHash
   }
 }

@@ -20,7 +20,6 @@ import type { Transaction } from 'kysely'
 import { NodeError } from '../errors.js'
 import { problemBody } from '../http/problem.js'
 import type { Database } from '../store/schema.js'
-import type { ResolvedLine } from './directory-view.js'
 import type { RoutingServices } from './routing.js'
 
 /** A submission as the HTTP layer hands it over. */
@@ -383,4 +382,3 @@ export class SubmissionService {
 
 class RaceLost extends Error {}
 
-export type { ResolvedLine }

@@ -124,18 +124,10 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   await registerDirectoryAndVaultRoutes(app, ctx, nodeDirectory, logger)
   app.decorate('timbreRouting', null)
   if (config.roles.includes('routing-node')) {
-    const directory = options.directory ?? (ctx as { directory?: DirectoryView }).directory ?? EMPTY_DIRECTORY
-    if (directory === EMPTY_DIRECTORY) logger.warn('routing node without a directory: every recipient is unknown')
-    const routing = createRoutingServices({ config, db, keys, directory, logger, ...(options.now && { now: options.now }) })
+    const routing = createRoutingServices({ config, db, keys, directory: ctx.directory, logger, ...(options.now && { now: options.now }) })
     app.timbreRouting = routing
     await app.register(async (scope) => routingRoutes(scope, ctx, routing))
   }
   return app
 }
 
-const EMPTY_DIRECTORY: DirectoryView = {
-  lookup: async () => undefined,
-  operator: async () => undefined,
-  nodeKey: async () => undefined,
-  directoryKeys: async () => [],
-}
