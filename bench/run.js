@@ -5,6 +5,7 @@
 //   --quick        short durations (CI smoke: proves the harness works, no thresholds)
 //   --duration s   seconds per load phase (default 10, quick 2)
 //   --only a,b     run only these sections
+//   --profile dir  write V8 CPU profiles of the node child processes into dir
 import { mkdirSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import { fileURLToPath } from 'node:url'
@@ -17,6 +18,7 @@ const { values } = parseArgs({
     duration: { type: 'string' },
     only: { type: 'string' },
     out: { type: 'string' },
+    profile: { type: 'string' },
   },
 })
 const quick = values.quick
@@ -39,7 +41,7 @@ const results = {
   options: { quick, duration },
   sections: {},
 }
-const ctx = { quick, duration, results }
+const ctx = { quick, duration, results, ...(values.profile ? { cpuProf: values.profile } : {}) }
 let failed = false
 for (const [name, run] of sections) {
   if (only && !only.has(name)) continue

@@ -8,11 +8,15 @@ export function load(opts, onTick) {
       resolve({
         requestsPerSecond: result.requests.average,
         total: result.requests.total,
+        ok2xx: result['2xx'],
         non2xx: result.non2xx,
+        statusCodes: Object.fromEntries(Object.entries(result.statusCodeStats ?? {}).map(([k, v]) => [k, v.count])),
         errors: result.errors,
         timeouts: result.timeouts,
         latencyMs: { p50: result.latency.p50, p90: result.latency.p90, p99: result.latency.p99, max: result.latency.max },
         durationSeconds: result.duration,
+        // Answered 2xx per second over the whole run (autocannon's average is per whole second sample).
+        okPerSecond: result['2xx'] / Math.max(result.duration, 0.001),
       })
     })
     if (onTick) {
