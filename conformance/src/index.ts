@@ -14,6 +14,10 @@ import { generateSigningKey, type PrivateJwk } from '@timbre/sdk'
 import { normalizeConfig } from './config.js'
 import { readKeyFile } from './actors/keys.js'
 import { adminSetup } from './actors/admin.js'
+import { SimulatedVault } from './actors/vault.js'
+import type { SimulatedSender as SimulatedSender_ } from './actors/sender.js'
+import { discoverTarget } from './actors/target.js'
+import { RecordingHttp } from './http.js'
 import { execute, type RunHooks, type RunReport } from './runner/run.js'
 import type { SuiteConfig, Exchange } from './types.js'
 import type { Assertion } from './assertions/assertion.js'
@@ -36,13 +40,46 @@ export type RunSuiteConfig = Partial<SuiteConfig> & { target: string }
 export async function runSuite(config: RunSuiteConfig, hooks: RunHooks = {}, assertions?: readonly Assertion[]): Promise<RunReport> {
   const c = normalizeConfig(config)
   const suiteKey: PrivateJwk = c.suite.key ?? (c.suite.keyFile ? readKeyFile(c.suite.keyFile) : await generateSigningKey())
-  const senderKey: PrivateJwk | undefined = c.sender?.key ?? (c.sender?.keyFile ? readKeyFile(c.sender.keyFile) : undefined)
+  let senderKey: PrivateJwk | undefined = c.sender?.key ?? (c.sender?.keyFile ? readKeyFile(c.sender.keyFile) : undefined)
   const adminLog: Exchange[] = []
+  let vault: SimulatedVault | undefined
+  let scenarios = {}
+  let otherSender: SimulatedSender_ | undefined
   if (c.admin?.token) {
-    const setup = await adminSetup(c, suiteKey, senderKey, adminLog)
-    c.vault.addresses = setup.addresses
+    if (c.profile === 'routing-node') {
+      // The suite plays the vault operator behind the routing node.
+      if (!senderKey) {
+        senderKey = await generateSigningKey()
+        c.sender = { id: c.sender?.id ?? '0009:CONFORMANCE01', key: senderKey }
+      }
+      try {
+        const t = await discoverTarget(new RecordingHttp(adminLog, c.timeoutMs), c.target, c.operatorId)
+        vault = await SimulatedVault.start({
+          ...c.suiteVault,
+          resolveNodeKey: (iss, kid) => (iss === t.operatorId ? t.keys.get(kid) : undefined),
+          resolveDirectoryKey: (kid) => t.keys.get(kid),
+        })
+        const setup = await adminSetup(c, suiteKey, senderKey, adminLog, vault, t.operatorId)
+        c.vault.addresses = setup.addresses
+        scenarios = setup.scenarios
+        otherSender = setup.otherSender
+      } catch (err) {
+        adminLog.push({ method: 'SETUP', url: c.target, requestHeaders: {}, error: `routing-node set-up failed: ${(err as Error).message}` })
+      }
+    } else {
+      const setup = await adminSetup(c, suiteKey, senderKey, adminLog)
+      c.vault.addresses = setup.addresses
+    }
   }
-  const report = await execute(c, suiteKey, senderKey, hooks, assertions)
-  report.setup.unshift(...adminLog)
-  return report
+  try {
+    const report = await execute(c, suiteKey, senderKey, hooks, assertions, (state) => {
+      if (vault) state.suiteVault = vault
+      state.scenarios = scenarios
+      if (otherSender) state.otherSender = otherSender
+    })
+    report.setup.unshift(...adminLog)
+    return report
+  } finally {
+    await vault?.close()
+  }
 }

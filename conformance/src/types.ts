@@ -64,6 +64,11 @@ export interface SuiteConfig {
   vault: { addresses: string[] }
   sender?: { id: string; keyFile?: string; key?: PrivateJwk }
   admin?: { token: string }
+  /**
+   * Routing-node profile: the suite's simulated vault operator behind the
+   * node (listen address, and the URL the node reaches it at).
+   */
+  suiteVault?: { host?: string; port?: number; publicUrl?: string }
   filter?: string
   /** Per-request timeout in milliseconds. */
   timeoutMs: number

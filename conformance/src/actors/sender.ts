@@ -24,6 +24,9 @@ export interface SealOptions {
   messageId?: string
   document?: string | Uint8Array
   documentType?: DocumentType
+  title?: string
+  issueDate?: string
+  senderReference?: string
 }
 
 export class SimulatedSender {
@@ -46,10 +49,10 @@ export class SimulatedSender {
       sender: this.id,
       recipient: o.recipient,
       documentType: o.documentType ?? 'payslip',
-      title: 'Timbre conformance test document',
-      issueDate: new Date().toISOString().slice(0, 10),
+      title: o.title ?? 'Timbre conformance test document',
+      issueDate: o.issueDate ?? new Date().toISOString().slice(0, 10),
       retentionHint: 'P50Y',
-      senderReference: 'CONF-' + Math.random().toString(36).slice(2, 10),
+      senderReference: o.senderReference ?? 'CONF-' + Math.random().toString(36).slice(2, 10),
       mediaType: 'text/plain',
       document: o.document ?? `Conformance document ${uuidv7()}\n`,
       senderKey: this.key,

@@ -13,6 +13,7 @@ import { vaultContentAssertions } from './vault/content.js'
 import { vaultStampAssertions } from './vault/stamp.js'
 import { vaultHttpAssertions } from './vault/http.js'
 import { routerAssertions } from './router/submission.js'
+import { routerRelayAssertions } from './router/relay.js'
 import { directoryAssertions } from './directory/lookup.js'
 
 export type { Assertion } from './assertion.js'
@@ -27,6 +28,7 @@ export const ASSERTIONS: readonly Assertion[] = Object.freeze([
   ...vaultHttpAssertions,
   ...nodeAssertions('routing-node'),
   ...routerAssertions,
+  ...routerRelayAssertions,
   ...nodeAssertions('directory'),
   ...directoryAssertions,
 ])

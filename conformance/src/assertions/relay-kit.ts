@@ -2,7 +2,9 @@
  * Building relays as the suite's routing node would send them, spoiling
  * them one fault at a time, and posting them to the target.
  */
+import { RecordingHttp } from '../http.js'
 import {
+  peekDirectoryLine,
   verifyEvidence,
   tokenDigest,
   type Evidence,
@@ -37,9 +39,32 @@ export async function recipientKey(ctx: AssertionContext): Promise<PublicJwk> {
   return t.encryptionKey
 }
 
-/** The route (directory line) for an address hosted by the target, signed by the suite as directory. */
+/**
+ * The route (directory line) for an address hosted by the target: the line
+ * of the target's own directory when it has one for the address (a node that
+ * is also a directory trusts only its own lines), otherwise a line signed by
+ * the suite playing the directory.
+ */
 export async function routeFor(ctx: AssertionContext, address: string): Promise<string> {
   const t = await ctx.target()
+  if (typeof t.discovery.endpoints?.directory === 'string') {
+    let cached = ctx.state.routes.get(address)
+    if (!cached) {
+      cached = (async () => {
+        try {
+          const http = new RecordingHttp(ctx.state.setupExchanges, ctx.config.timeoutMs)
+          const res = await http.send(`${t.discovery.endpoints.directory.replace(/\/+$/, '')}/addresses/${address}`)
+          if (res.status !== 200 || typeof res.json?.line !== 'string') return undefined
+          return peekDirectoryLine(res.json.line)?.operator === t.operatorId ? (res.json.line as string) : undefined
+        } catch {
+          return undefined
+        }
+      })()
+      ctx.state.routes.set(address, cached)
+    }
+    const line = await cached
+    if (line) return line
+  }
   return ctx.directory.line(address, t.operatorId, t.endpoint('relay', '/v1/relay'), t.encryptionKeys.filter((k) => !k.timbre_not_after))
 }
 

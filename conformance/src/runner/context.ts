@@ -9,6 +9,7 @@ import { SimulatedRoutingNode } from '../actors/routing-node.js'
 import { SimulatedDirectory } from '../actors/directory.js'
 import { SimulatedSender } from '../actors/sender.js'
 import type { PrivateJwk } from '@timbre/sdk'
+import type { SimulatedVault, VaultScript } from '../actors/vault.js'
 
 /** State shared by every assertion of one run. */
 export class RunState {
@@ -17,6 +18,13 @@ export class RunState {
   #sender?: Promise<SimulatedSender>
   readonly router: SimulatedRoutingNode
   readonly directory: SimulatedDirectory
+  /** Routing-node profile: the suite's vault operator behind the node, and its scripted addresses. */
+  suiteVault?: SimulatedVault
+  scenarios: Partial<Record<VaultScript, string>> = {}
+  /** Routing-node profile: a second registered sender (admin set-up). */
+  otherSender?: SimulatedSender
+  /** Routes (directory lines) fetched from the target's directory, by address. */
+  readonly routes = new Map<string, Promise<string | undefined>>()
 
   constructor(
     readonly config: SuiteConfig,
@@ -59,6 +67,18 @@ export class AssertionContext {
   }
   target(): Promise<TargetInfo> {
     return this.state.target()
+  }
+  /** The suite's simulated vault behind a routing node under test. */
+  suiteVault(): SimulatedVault {
+    const v = this.state.suiteVault
+    if (!v) this.harness('the routing-node profile observes relays through the suite\'s simulated vault: set admin.token (reference node) so the suite can admit it and register its addresses')
+    return v
+  }
+  /** An address of the suite vault that runs a script. */
+  scenario(s: VaultScript): string {
+    const a = this.state.scenarios[s]
+    if (!a) this.harness(`no suite-vault address with script ${s}: set admin.token so the suite can register it in the node's directory`)
+    return a
   }
   sender(): Promise<SimulatedSender> {
     return this.state.sender()

@@ -115,9 +115,10 @@ export function countOutcomes(outcomes: Outcome[]): Counts {
 }
 
 /** Run the suite against `config.target`. */
-export async function execute(config: SuiteConfig, suiteKey: PrivateJwk, senderKey: PrivateJwk | undefined, hooks: RunHooks = {}, assertions: readonly Assertion[] = ASSERTIONS): Promise<RunReport> {
+export async function execute(config: SuiteConfig, suiteKey: PrivateJwk, senderKey: PrivateJwk | undefined, hooks: RunHooks = {}, assertions: readonly Assertion[] = ASSERTIONS, prepare?: (state: RunState) => void): Promise<RunReport> {
   const startedAt = new Date()
   const state = new RunState(config, suiteKey, senderKey)
+  prepare?.(state)
   const selection = select(assertions, config.profile, config.features, config.filter)
   hooks.onStart?.(selection.length)
   const outcomes: Outcome[] = []

@@ -23,10 +23,52 @@ export async function recipientKeyFor(ctx: AssertionContext, address: string): P
   return key
 }
 
-export async function sealFor(ctx: AssertionContext, o: { messageId?: string; document?: string; recipient?: string; sender?: SimulatedSender } = {}): Promise<SealedEnvelope> {
+export async function sealFor(
+  ctx: AssertionContext,
+  o: { messageId?: string; document?: string; recipient?: string; sender?: SimulatedSender; title?: string; senderReference?: string; issueDate?: string; recipientKey?: PublicJwk } = {},
+): Promise<SealedEnvelope> {
   const sender = o.sender ?? (await configuredSender(ctx))
   const recipient = o.recipient ?? ctx.address(0)
-  return sender.seal({ recipient, recipientKey: await recipientKeyFor(ctx, recipient), ...(o.messageId ? { messageId: o.messageId } : {}), ...(o.document ? { document: o.document } : {}) })
+  return sender.seal({
+    recipient,
+    recipientKey: o.recipientKey ?? (await recipientKeyFor(ctx, recipient)),
+    ...(o.messageId ? { messageId: o.messageId } : {}),
+    ...(o.document ? { document: o.document } : {}),
+    ...(o.title ? { title: o.title } : {}),
+    ...(o.senderReference ? { senderReference: o.senderReference } : {}),
+    ...(o.issueDate ? { issueDate: o.issueDate } : {}),
+  })
+}
+
+/** Poll GET /v1/deliveries/{messageId} until its status is one of `statuses`; returns the last answer's body. */
+export async function waitForStatus(ctx: AssertionContext, messageId: string, statuses: string[], ms = 20_000): Promise<any> {
+  const deadline = Date.now() + ms
+  let last: any
+  for (;;) {
+    const res = await getAsSender(ctx, `/v1/deliveries/${messageId}`)
+    if (res.status !== 200) ctx.fail(`GET /v1/deliveries/${messageId} answered ${res.status}`)
+    last = res.json
+    if (statuses.includes(last?.status)) return last
+    if (Date.now() > deadline) ctx.fail(`the delivery is ${last?.status} after ${ms} ms; expected ${statuses.join(' or ')}`)
+    await new Promise((r) => setTimeout(r, 150))
+  }
+}
+
+/** The evidence list of a delivery (compact JWS strings). */
+export async function evidenceOf(ctx: AssertionContext, messageId: string): Promise<string[]> {
+  const res = await getAsSender(ctx, `/v1/deliveries/${messageId}/evidence`)
+  if (res.status !== 200 || !Array.isArray(res.json?.evidence)) ctx.fail(`GET /v1/deliveries/${messageId}/evidence answered ${res.status} without an evidence list`)
+  return res.json.evidence
+}
+
+/** POST a re-route of a delivery. */
+export async function reroute(ctx: AssertionContext, messageId: string, body: Record<string, unknown>, o: { idempotencyKey?: string } = {}): Promise<HttpResponse> {
+  const t = await ctx.target()
+  const sender = await configuredSender(ctx)
+  const url = new URL(`/v1/deliveries/${messageId}/reroute`, t.endpoint('submissions', '/v1/submissions'))
+  const raw = JSON.stringify(body)
+  const authorization = await createRequestProof({ key: sender.key, iss: sender.id, aud: t.operatorId, method: 'POST', path: url.pathname, body: raw })
+  return ctx.http.send(url.toString(), { method: 'POST', headers: { 'content-type': 'application/json', 'idempotency-key': o.idempotencyKey ?? uuidv7(), authorization }, body: raw })
 }
 
 export interface SubmitOptions {
@@ -53,12 +95,12 @@ export async function submit(ctx: AssertionContext, body: Record<string, unknown
   return { ...res, ...(authorization ? { authorization } : {}) }
 }
 
-export async function getAsSender(ctx: AssertionContext, path: string, withProof = true): Promise<HttpResponse> {
+export async function getAsSender(ctx: AssertionContext, path: string, withProof = true, as?: SimulatedSender): Promise<HttpResponse> {
   const t = await ctx.target()
   const url = new URL(path, t.endpoint('submissions', '/v1/submissions'))
   const headers: Record<string, string> = {}
   if (withProof) {
-    const sender = await configuredSender(ctx)
+    const sender = as ?? (await configuredSender(ctx))
     headers.authorization = await createRequestProof({ key: sender.key, iss: sender.id, aud: t.operatorId, method: 'GET', path: url.pathname + url.search })
   }
   return ctx.http.send(url.toString(), { headers })

@@ -88,7 +88,7 @@ export const vaultStampAssertions = [
     description: "A route (directory line) for another address than the envelope's recipient is refused with 400 stamp-invalid",
     requirements: ['TMB-RLY-006'],
     expect: 'stamp-invalid',
-    spoil: async (ctx, p) => ({ ...relayBody(p), route: await routeFor(ctx, generateVaultAddress()) }),
+    spoil: async (ctx, p) => ({ ...relayBody(p), route: await routeFor(ctx, p.recipient === ctx.address(1) ? ctx.address(0) : ctx.address(1)) }),
   }),
   negativeRelay({
     id: 'vault.route.foreign-signer',
