@@ -17,6 +17,7 @@ import { registerSelfIfLocal } from './domain/self-registration.js'
 import type { DirectoryView } from './domain/directory-view.js'
 import type { Clock } from './domain/routing.js'
 import { OutboxWorker } from './worker/outbox-worker.js'
+import { PortingWorker } from './worker/porting-worker.js'
 
 export interface StartNodeOptions {
   readonly config: NodeConfig
@@ -48,6 +49,8 @@ export interface RunningNode {
   readonly directory: DirectoryView
   /** The routing node's outbox worker, when that role is on. */
   readonly worker: OutboxWorker | null
+  /** The portability worker (ports, pushes, archive transfers) and the directory replica. */
+  readonly porting: PortingWorker | null
   /** Stop accepting, finish in-flight requests, close the database. Idempotent. */
   close(): Promise<void>
 }
@@ -62,6 +65,7 @@ export async function startNode(options: StartNodeOptions): Promise<RunningNode>
   const store = options.store ?? (await openStore({ dataDir: config.dataDir, databaseUrl: config.databaseUrl }))
   let app: FastifyInstance | undefined
   let worker: OutboxWorker | null = null
+  let porting: PortingWorker | null = null
   try {
     const { keyring, created } = await loadOrCreateNodeKeys(new NodeKeysRepository(store.db))
     if (created.length > 0) logger.info({ kids: created }, 'generated node keys')
@@ -74,6 +78,11 @@ export async function startNode(options: StartNodeOptions): Promise<RunningNode>
       const w = worker
       routing.onKick(() => w.kick())
       if (options.worker !== false) w.start()
+    }
+    if (app.timbrePorting) {
+      porting = new PortingWorker(app.timbrePorting)
+      if (options.worker !== false) porting.start()
+      app.timbrePorting.replica?.start()
     }
     const url = publicBaseUrl(app, config)
     // The node must be an operator of its own directory before its vault or routing role can be trusted.
@@ -93,11 +102,14 @@ export async function startNode(options: StartNodeOptions): Promise<RunningNode>
       adminToken: admin.token,
       directory: options.directory ?? nodeDirectory,
       worker,
+      porting,
       close() {
         closing ??= (async () => {
           try {
             await started.close()
             await worker?.stop()
+            started.timbrePorting?.replica?.stop()
+            await porting?.stop()
           } finally {
             if (ownsStore) await store.close()
             logger.info('timbre node stopped')
@@ -108,6 +120,7 @@ export async function startNode(options: StartNodeOptions): Promise<RunningNode>
     }
   } catch (err) {
     await worker?.stop().catch(() => {})
+    await porting?.stop().catch(() => {})
     await app?.close().catch(() => {})
     if (ownsStore) await store.close().catch(() => {})
     throw err

@@ -38,9 +38,11 @@ export interface VaultKitOptions extends RelayHandlerOptions {
   /**
    * Base URL of the directory node, for portability (porting codes, ports,
    * port notifications, the port of an archive import). Proofs are signed with
-   * `signingKey` (iss = `operatorId`, aud = the directory's node id).
+   * `signingKey` (iss = `operatorId`, aud = the directory's node id). A
+   * function is called at the first portability call (a node that learns its
+   * own URL only once it listens).
    */
-  directoryUrl?: string
+  directoryUrl?: string | (() => string)
   /** Trusted keys of other vault operators (donors of archives), by operator id and kid. Default: `resolveNodeKey`. */
   resolveOperatorKey?: NodeKeyResolver
   /** An undici dispatcher for the kit's outgoing calls (directory, archive transfers). */
@@ -113,15 +115,7 @@ export class VaultKit {
     // Built now so that bad options fail at start, not at the first relay.
     this.#handler = createRelayHandler(this.#options)
     this.#replay = options.replayStore ?? new MemoryReplayStore()
-    if (options.directoryUrl) {
-      this.#directory = new DirectoryPortingClient({
-        directoryUrl: options.directoryUrl,
-        operatorId: options.operatorId,
-        signingKey: options.signingKey,
-        ...(options.dispatcher ? { dispatcher: options.dispatcher } : {}),
-        ...(options.directoryRetry ? { retry: options.directoryRetry } : {}),
-      })
-    }
+    if (typeof options.directoryUrl === 'string') this.#directory = this.#portingClient(options.directoryUrl)
     this.#desk = new PortingDesk({
       operatorId: options.operatorId,
       signingKey: options.signingKey,
@@ -138,7 +132,19 @@ export class VaultKit {
     return this.#options.now?.() ?? new Date()
   }
 
+  #portingClient(directoryUrl: string): DirectoryPortingClient {
+    const options = this.#options
+    return new DirectoryPortingClient({
+      directoryUrl,
+      operatorId: options.operatorId,
+      signingKey: options.signingKey,
+      ...(options.dispatcher ? { dispatcher: options.dispatcher } : {}),
+      ...(options.directoryRetry ? { retry: options.directoryRetry } : {}),
+    })
+  }
+
   #directoryClient(): DirectoryPortingClient {
+    if (!this.#directory && typeof this.#options.directoryUrl === 'function') this.#directory = this.#portingClient(this.#options.directoryUrl())
     if (!this.#directory) throw new TimbreError('internal-error', { detail: 'VaultKit needs the directoryUrl option for portability' })
     return this.#directory
   }

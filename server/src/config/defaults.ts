@@ -33,6 +33,14 @@ export const DEFAULTS: Omit<NodeConfig, 'nodeId'> = {
     webhookRetrySeconds: [5, 300, 1_800, 7_200, 18_000, 36_000, 36_000, 36_000, 36_000, 36_000],
   },
   shutdownTimeoutMs: 10_000,
+  // No prices: the node does not charge until tariffs are configured (spec 11.1).
+  metering: { currency: 'EUR', tariffs: {}, terminationFees: {} },
+  portability: {
+    objectionWindowSeconds: 900, // TMB-PORT-012
+    replicaStalenessSeconds: 30, // below the spec's 60 s bound (TMB-DIR-022)
+    replicaPollMs: 5_000, // TMB-DIR-021: at least every 10 s
+    workerPollMs: 1_000,
+  },
 }
 
 const LOOPBACK = /^(localhost|127\.\d+\.\d+\.\d+|::1|\[::1\]|0\.0\.0\.0|::|\[::\])$/i

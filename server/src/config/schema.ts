@@ -61,6 +61,29 @@ export interface NodeConfig {
   }
   /** How long a graceful shutdown may take before the process exits anyway. */
   readonly shutdownTimeoutMs: number
+  /** Metering (spec chapter 11): stamp prices, currency, termination fees. */
+  readonly metering: MeteringConfig
+  /** Portability and directory replicas (spec 8.3, 8.4, chapter 9). */
+  readonly portability: {
+    /** Directory role: the network's objection window in seconds, 0 (tests) to 86400; default 900 (TMB-PORT-012). */
+    readonly objectionWindowSeconds: number
+    /** Routing node on a remote directory: replica staleness above which lookups go live (TMB-DIR-022). */
+    readonly replicaStalenessSeconds: number
+    /** Routing node on a remote directory: how often the replica reads the change feed (TMB-DIR-021: at most 10 s). */
+    readonly replicaPollMs: number
+    /** Directory and vault roles: how often the portability worker looks for due work. */
+    readonly workerPollMs: number
+  }
+}
+
+/** Stamp prices and termination fees, in minor units of `currency`. */
+export interface MeteringConfig {
+  /** ISO 4217 code of every balance, price and fee of this node. */
+  readonly currency: string
+  /** Price per stamp class sold (TMB-MTR-001); empty = the node does not charge (discovery `tariffs: []`). */
+  readonly tariffs: { readonly standard?: number; readonly registered?: number }
+  /** Termination fee per delivery and class, per peer operator id, `*` for any other peer (TMB-MTR-019). */
+  readonly terminationFees: Readonly<Record<string, { readonly standard?: number; readonly registered?: number }>>
 }
 
 const url = { type: 'string', pattern: '^https?://[^\\s/]+(/[^\\s]*)?$' } as const
@@ -70,6 +93,13 @@ const positiveInt = { type: 'integer', minimum: 1 } as const
 export const CONFIG_SCHEMA = {
   $schema: 'https://json-schema.org/draft/2020-12/schema',
   $id: 'https://timbre.dev/schemas/server/config.json',
+  $defs: {
+    classPrices: {
+      type: 'object',
+      additionalProperties: false,
+      properties: { standard: { type: 'integer', minimum: 0 }, registered: { type: 'integer', minimum: 0 } },
+    },
+  },
   type: 'object',
   additionalProperties: false,
   required: ['host', 'port', 'dataDir', 'databaseUrl', 'nodeId', 'baseUrl', 'roles', 'adminToken',
@@ -110,5 +140,25 @@ export const CONFIG_SCHEMA = {
       },
     },
     shutdownTimeoutMs: positiveInt,
+    metering: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['currency', 'tariffs', 'terminationFees'],
+      properties: {
+        currency: { type: 'string', pattern: '^[A-Z]{3}$' },
+        tariffs: { $ref: '#/$defs/classPrices' },
+        terminationFees: { type: 'object', propertyNames: { pattern: '^(\\*|[a-z0-9](?:[a-z0-9.-]{0,61}[a-z0-9])?)$' }, additionalProperties: { $ref: '#/$defs/classPrices' } },
+      },
+    },
+    portability: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        objectionWindowSeconds: { type: 'integer', minimum: 0, maximum: 86_400 },
+        replicaStalenessSeconds: { type: 'integer', minimum: 1 },
+        replicaPollMs: { type: 'integer', minimum: 10, maximum: 10_000 },
+        workerPollMs: { type: 'integer', minimum: 10 },
+      },
+    },
   },
 } as const

@@ -39,6 +39,11 @@ export const SETTINGS: readonly Setting[] = [
   { path: 'delivery.batchSize', env: 'TIMBRE_WORKER_BATCH_SIZE', flag: 'worker-batch-size', kind: 'int', help: 'outbox rows claimed per query (32)' },
   { path: 'delivery.relayTimeoutMs', env: 'TIMBRE_RELAY_TIMEOUT_MS', flag: 'relay-timeout-ms', kind: 'int', help: 'timeout of one relay or webhook attempt (60000)' },
   { path: 'delivery.leaseMs', env: 'TIMBRE_WORKER_LEASE_MS', flag: 'worker-lease-ms', kind: 'int', help: 'lease of a claimed outbox row, > relay timeout (120000)' },
+  { path: 'portability.objectionWindowSeconds', env: 'TIMBRE_OBJECTION_WINDOW_SECONDS', flag: 'objection-window-seconds', kind: 'int', help: 'directory: objection window of ports, 0 to 86400 (900)' },
+  { path: 'portability.replicaStalenessSeconds', env: 'TIMBRE_REPLICA_STALENESS_SECONDS', flag: 'replica-staleness-seconds', kind: 'int', help: 'routing node: directory replica staleness bound before live lookups (30)' },
+  { path: 'metering.currency', env: 'TIMBRE_STAMP_CURRENCY', flag: 'stamp-currency', kind: 'string', help: 'ISO 4217 currency of stamp prices and balances (EUR)' },
+  { path: 'metering.tariffs.standard', env: 'TIMBRE_STAMP_PRICE_STANDARD', flag: 'stamp-price-standard', kind: 'int', help: 'price of a standard stamp in minor units (unset: not charged)' },
+  { path: 'metering.tariffs.registered', env: 'TIMBRE_STAMP_PRICE_REGISTERED', flag: 'stamp-price-registered', kind: 'int', help: 'price of a registered stamp in minor units (unset: not sold when others are priced)' },
   { path: 'shutdownTimeoutMs', env: 'TIMBRE_SHUTDOWN_TIMEOUT_MS', flag: 'shutdown-timeout-ms', kind: 'int', help: 'graceful shutdown limit (10000)' },
 ]
 

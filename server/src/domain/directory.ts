@@ -123,6 +123,44 @@ export class DirectoryService {
   }
 
   /**
+   * Run several line writes in one transaction under the directory write
+   * lock, with other tables written through `w.trx` (porting: the code, the
+   * port and its lines commit together, TMB-PORT-011).
+   */
+  transaction<T>(fn: (w: DirectoryWriter) => Promise<T>): Promise<T> {
+    return this.#lines.write(fn)
+  }
+
+  /** `cutOver` inside a caller's transaction (see {@link DirectoryService.transaction}). */
+  async cutOverIn(w: DirectoryWriter, address: string, fromOperator: string, toOperator: string, at: Date): Promise<ResolvedLine> {
+    const now = this.#now()
+    const latest = await w.latest(address)
+    if (!latest) throw new NodeError('recipient-unknown', { detail: 'the address has no line' })
+    if (latest.operatorId !== fromOperator) throw conflict(`the address is served by ${latest.operatorId}`)
+    if (latest.validTo !== null) throw conflict('the lines of this address are closed')
+    if (at < latest.validFrom) throw conflict('the current line starts after the cut-over')
+    return this.#cutOver(w, latest, await this.#target(w, toOperator, at), at, now)
+  }
+
+  /**
+   * End a pending port (objection or cancellation, spec 9.4): void the
+   * scheduled line of `scheduledOperator` (validTo = validFrom, never valid)
+   * and give the address back to `donor` with a new version valid from the
+   * same instant, so the donor's service has no gap. Changes go to the feed.
+   */
+  async voidScheduledIn(w: DirectoryWriter, address: string, scheduledOperator: string, donor: string): Promise<ResolvedLine> {
+    const now = this.#now()
+    const latest = await w.latest(address)
+    if (!latest || latest.operatorId !== scheduledOperator || latest.validTo !== null) throw conflict('the address has no scheduled line to void')
+    if (latest.validFrom <= now) throw conflict('the scheduled line is already in effect')
+    const voided = await w.closeLine(address, latest.version, latest.validFrom)
+    await this.#record(w, voided, now)
+    const target = await this.#target(w, donor, now)
+    const back = await w.insertLine({ address, version: latest.version + 1, ...target, encryptionKeys: target.encryptionKeys as never, validFrom: latest.validFrom })
+    return this.#record(w, back, now)
+  }
+
+  /**
    * Insert or replace an operator; when its relay endpoint or encryption keys
    * changed, re-issue every open line of it at the same instant (TMB-DIR-013,
    * TMB-TRUST-023). One transaction: the operator and its lines move together.

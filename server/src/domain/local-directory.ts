@@ -3,7 +3,7 @@
 // service and registry directly.
 import { toPublicJwk, type PublicJwk } from '@timbre/sdk'
 import type { Kysely } from 'kysely'
-import { DirectoryRepository } from '../store/directory-repository.js'
+import { DirectoryRepository, type DirectoryWriter, type LineRow } from '../store/directory-repository.js'
 import { OperatorsRepository } from '../store/operators-repository.js'
 import type { Database } from '../store/schema.js'
 import { DirectoryService } from './directory.js'
@@ -27,6 +27,18 @@ export class LocalDirectory implements DirectoryView, HostedAddressRegistrar {
     this.#nodeId = nodeId
     this.service = new DirectoryService(new DirectoryRepository(db), this.#repo, { nodeId, signingKey: keys.signingKey })
     this.operators = new OperatorRegistry(this.#repo, this.service)
+  }
+
+  /** The line row valid at `at`, read inside a directory write (porting's checks). */
+  async lookupIn(w: DirectoryWriter, address: string, at: Date): Promise<LineRow | undefined> {
+    const r = await w.trx
+      .selectFrom('directory_lines')
+      .select(['address', 'version', 'operator_id', 'valid_from', 'valid_to'])
+      .where('address', '=', address)
+      .where('valid_from', '<=', at)
+      .where((eb) => eb.or([eb('valid_to', 'is', null), eb('valid_to', '>', at)]))
+      .executeTakeFirst()
+    return r && ({ address: r.address, version: r.version, operatorId: r.operator_id, validFrom: new Date(r.valid_from), validTo: r.valid_to && new Date(r.valid_to) } as LineRow)
   }
 
   lookup(address: string, at?: Date): Promise<ResolvedLine | undefined> {

@@ -17,7 +17,7 @@ export interface VaultRole {
   readonly storage: VaultRepository
 }
 
-export function createVaultRole(config: NodeConfig, db: Kysely<Database>, keys: NodeKeyring, directory: DirectoryView, logger: RelayLogger): VaultRole {
+export function createVaultRole(config: NodeConfig, db: Kysely<Database>, keys: NodeKeyring, directory: DirectoryView, logger: RelayLogger, directoryUrl?: () => string): VaultRole {
   const storage = new VaultRepository(db)
   const published = keys.jwks().keys
   const encryptionKeys = published.filter((k) => k.use === 'enc').map((k) => keys.privateKey(k.kid)).filter((k): k is PrivateJwk => k !== undefined)
@@ -38,6 +38,14 @@ export function createVaultRole(config: NodeConfig, db: Kysely<Database>, keys: 
     // Routes are lines signed by our directory (TMB-DIR-007).
     resolveDirectoryKey: async (kid) => (await directory.directoryKeys()).find((k) => k.kid === kid),
     replayStore: new ReplayRepository(db),
+    // Portability (chapter 9): the directory's porting endpoints, this node's own when local.
+    ...(directoryUrl || config.directoryUrl ? { directoryUrl: directoryUrl ?? config.directoryUrl! } : {}),
+    // Archives come from donors: active vault operators of the directory (TMB-ARC-005).
+    resolveOperatorKey: async (iss, kid) => {
+      const op = await directory.operator(iss)
+      if (!op || op.status !== 'active' || !op.roles.includes('vault-operator')) return undefined
+      return directory.nodeKey(iss, kid)
+    },
     maxContentBytes: config.limits.maxContentBytes,
     maxRequestBytes: config.limits.maxRequestBytes,
     logger,

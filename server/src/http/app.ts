@@ -25,6 +25,7 @@ import { registerDirectoryAndVaultRoutes } from './role-routes.js'
 import type { DirectoryView } from '../domain/directory-view.js'
 import { createRoutingServices, type Clock, type RoutingServices } from '../domain/routing.js'
 import { routingRoutes } from './routes/submissions.js'
+import { routingDirectory } from '../domain/directory-replica.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -84,7 +85,8 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     db,
     keys,
     senders: new SenderRegistry(new SendersRepository(db)),
-    directory: options.directory ?? nodeDirectory,
+    // A routing node on a remote directory routes from a local replica (spec 8.4).
+    directory: options.directory ?? routingDirectory(config, db, nodeDirectory, logger),
     adminToken: options.adminToken === undefined ? config.adminToken : options.adminToken,
     baseUrl: () => publicBaseUrl(app, config),
     draining: () => draining,

@@ -16,6 +16,7 @@ import { directoryOperatorRoutes } from './routes/directory-operators.js'
 import { directoryPutRoutes } from './routes/directory-put.js'
 import { relayRoutes } from './routes/relay.js'
 import { trustListRoutes } from './routes/trust-list.js'
+import { registerPortingRoutes } from './porting-routes.js'
 
 export async function registerDirectoryAndVaultRoutes(app: FastifyInstance, ctx: AppContext, directory: NodeDirectory, logger: Logger): Promise<void> {
   const replay = new ReplayRepository(ctx.db)
@@ -28,10 +29,15 @@ export async function registerDirectoryAndVaultRoutes(app: FastifyInstance, ctx:
     await app.register(async (scope) => trustListRoutes(scope, trustList))
     await app.register(async (scope) => adminOperatorRoutes(scope, ctx, directory))
   }
+  let vault: ReturnType<typeof createVaultRole> | null = null
   if (ctx.config.roles.includes('vault-operator')) {
     // Relays trust routing nodes through the node's own directory (local or remote).
-    const vault = createVaultRole(ctx.config, ctx.db, ctx.keys, directory, logger.child({ role: 'vault-operator' }))
-    await app.register(async (scope) => relayRoutes(scope, ctx, vault))
-    await app.register(async (scope) => adminVaultAddressRoutes(scope, ctx, vault, directory))
+    // Portability calls go to this node's own directory when it is local (its URL is known once listening).
+    const directoryUrl = directory instanceof LocalDirectory ? () => ctx.baseUrl() : undefined
+    const role = createVaultRole(ctx.config, ctx.db, ctx.keys, directory, logger.child({ role: 'vault-operator' }), directoryUrl)
+    vault = role
+    await app.register(async (scope) => relayRoutes(scope, ctx, role))
+    await app.register(async (scope) => adminVaultAddressRoutes(scope, ctx, role, directory))
   }
+  app.decorate('timbrePorting', await registerPortingRoutes(app, ctx, directory, vault, logger))
 }

@@ -50,6 +50,9 @@ export interface VaultAccountsTable {
   moved_to: string | null
   reference: string | null
   created_at: ColumnType<Date, Date | string | undefined, never>
+  /** Migration 0007: a move scheduled at a port's cut-over. */
+  move_to: ColumnType<string | null, string | null | undefined, string | null>
+  move_at: NullableTimestamp
 }
 
 export interface VaultDepositsTable {
@@ -65,6 +68,8 @@ export interface VaultDepositsTable {
   size: number
   digest: Json<{ alg: string; value: string }>
   deposited_at: Timestamp
+  /** Migration 0007: the evidence chain of an imported document. */
+  chain: ColumnType<string[] | null, string | null | undefined, string | null>
 }
 
 /** Merged into the node's Database interface (schema.ts). */

@@ -2,6 +2,8 @@
 // cast it to jsonb) and read back parsed, hence ColumnType<object, string, string>.
 import type { ColumnType, Generated } from 'kysely'
 import type { DirectoryAndVaultTables } from './schema-directory.js'
+import type { MeteringTables } from './schema-metering.js'
+import type { PortingTables } from './schema-porting.js'
 
 type Json<T> = ColumnType<T, string, string>
 type CreatedAt = ColumnType<Date, Date | string | undefined, never>
@@ -99,7 +101,7 @@ export interface EvidenceTable {
   created_at: ColumnType<Date, Date | string | undefined, never>
 }
 
-export interface Database extends DirectoryAndVaultTables {
+export interface Database extends DirectoryAndVaultTables, PortingTables, MeteringTables {
   node_keys: NodeKeysTable
   senders: SendersTable
   replay_nonces: ReplayNoncesTable

@@ -3,6 +3,7 @@
 import { CONTENT_ENCRYPTION_ALG, KEY_AGREEMENT_ALG, SIGNATURE_ALG } from '@timbre/sdk'
 import type { FastifyInstance } from 'fastify'
 import type { AppContext } from '../context.js'
+import { tariffsOf } from '../../domain/metering.js'
 
 // At most 300 s (TMB-TRUST-009) so verifiers see a new key within minutes.
 const CACHE = 'public, max-age=300'
@@ -16,6 +17,8 @@ export function discoveryDocument(ctx: AppContext): Record<string, unknown> {
   if (roles.has('routing-node')) {
     endpoints.submissions = `${base}/v1/submissions`
     endpoints.evidence = `${base}/v1/evidence`
+    // Directory pushes of the change feed (TMB-DIR-018/-019).
+    endpoints.directoryNotifications = `${base}/v1/notifications/directory`
   }
   if (roles.has('vault-operator')) {
     endpoints.relay = `${base}/v1/relay`
@@ -37,7 +40,7 @@ export function discoveryDocument(ctx: AppContext): Record<string, unknown> {
     limits: { maxContentBytes: config.limits.maxContentBytes, maxRequestBytes: config.limits.maxRequestBytes },
     algorithms: { signature: [SIGNATURE_ALG], keyAgreement: [KEY_AGREEMENT_ALG], contentEncryption: [CONTENT_ENCRYPTION_ALG] },
     retry: { deliveryWindowSeconds: config.delivery.windowSeconds },
-    tariffs: [],
+    tariffs: roles.has('routing-node') ? tariffsOf(config) : [],
   }
 }
 

@@ -6,6 +6,10 @@ import * as m0002 from './0002-replay-nonces.js'
 import * as m0003 from './0003-directory.js'
 import * as m0004 from './0004-vault.js'
 import * as m0005 from './0005-deliveries.js'
+import * as m0009 from './0009-metering.js'
+import * as m0010 from './0010-statements.js'
+import * as m0007 from './0007-porting.js'
+import * as m0008 from './0008-directory-replica.js'
 
 export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0001-node-keys-and-senders': m0001,
@@ -13,6 +17,10 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0003-directory': m0003,
   '0004-vault': m0004,
   '0005-deliveries': m0005,
+  '0007-porting': m0007,
+  '0008-directory-replica': m0008,
+  '0009-metering': m0009,
+  '0010-statements': m0010,
 }
 
 export const migrationProvider: MigrationProvider = {
