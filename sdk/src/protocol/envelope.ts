@@ -158,17 +158,30 @@ export async function verifyEnvelope(
   const resolveKey: KeyResolver = typeof senderKey === 'function' ? senderKey : (kid) => (kid === senderKey.kid ? senderKey : undefined)
   const { payload } = await verifyJws<EnvelopeMetadata>(envelope, { typ: ENVELOPE_TYP, resolveKey, code: 'envelope-invalid' })
   checkMetadataShape(payload)
-  if (contentJwe !== undefined) {
-    if (tokenDigest(contentJwe) !== payload.contentJweDigest) {
-      throw new TimbreError('content-digest-mismatch', { detail: 'the content JWE does not match contentJweDigest' })
-    }
-    const header = peekHeader(contentJwe)
-    if (!header || header.typ !== CONTENT_TYP || header.alg !== KEY_AGREEMENT_ALG || header.enc !== CONTENT_ENCRYPTION_ALG) {
-      throw envelopeInvalid('the content JWE header is not allowed')
-    }
-    if (header.kid !== payload.recipientKid) throw envelopeInvalid('the content JWE kid differs from recipientKid')
-  }
+  if (contentJwe !== undefined) checkEnvelopeContent(payload, contentJwe)
   return payload
+}
+
+/**
+ * The binding of a content JWE to metadata already verified with
+ * {@link verifyEnvelope}: its digest and its header. Lets a verifier check
+ * the signature once and the content later, without verifying it twice.
+ *
+ * @example
+ * ```ts
+ * const meta = await verifyEnvelope(body.envelope, senderKey)
+ * checkEnvelopeContent(meta, body.content)
+ * ```
+ */
+export function checkEnvelopeContent(meta: EnvelopeMetadata, contentJwe: string): void {
+  if (tokenDigest(contentJwe) !== meta.contentJweDigest) {
+    throw new TimbreError('content-digest-mismatch', { detail: 'the content JWE does not match contentJweDigest' })
+  }
+  const header = peekHeader(contentJwe)
+  if (!header || header.typ !== CONTENT_TYP || header.alg !== KEY_AGREEMENT_ALG || header.enc !== CONTENT_ENCRYPTION_ALG) {
+    throw envelopeInvalid('the content JWE header is not allowed')
+  }
+  if (header.kid !== meta.recipientKid) throw envelopeInvalid('the content JWE kid differs from recipientKid')
 }
 
 /**

@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto'
 import {
   assertSchema,
+  checkEnvelopeContent,
   peekEnvelope,
   signEvidence,
   TimbreError,
@@ -154,6 +155,13 @@ export class SubmissionService {
     const db = this.#r.db
     for (let attempt = 0; attempt < 3; attempt++) {
       const now = this.#r.now()
+      // Insert first: a new key (the common case) costs one statement; a key seen before is read after the conflict.
+      const inserted = await db
+        .insertInto('idempotency_keys')
+        .values({ sender_id: senderId, key, request_hash: hash, state: 'in_progress', created_at: now, expires_at: new Date(now.getTime() + IDEMPOTENCY_TTL_MS) })
+        .onConflict((oc) => oc.columns(['sender_id', 'key']).doNothing())
+        .executeTakeFirst()
+      if (Number(inserted.numInsertedOrUpdatedRows ?? 0n) === 1) return undefined
       const row = await db.selectFrom('idempotency_keys').selectAll().where('sender_id', '=', senderId).where('key', '=', key).executeTakeFirst()
       if (row) {
         const expired = new Date(row.expires_at).getTime() <= now.getTime()
@@ -172,14 +180,7 @@ export class SubmissionService {
           .where('created_at', '=', row.created_at).where('state', '=', row.state)
           .executeTakeFirst()
         if (Number(taken.numUpdatedRows) === 1) return undefined
-        continue
       }
-      const inserted = await db
-        .insertInto('idempotency_keys')
-        .values({ sender_id: senderId, key, request_hash: hash, state: 'in_progress', created_at: now, expires_at: new Date(now.getTime() + IDEMPOTENCY_TTL_MS) })
-        .onConflict((oc) => oc.columns(['sender_id', 'key']).doNothing())
-        .executeTakeFirst()
-      if (Number(inserted.numInsertedOrUpdatedRows ?? 0n) === 1) return undefined
     }
     throw new NodeError('idempotency-in-progress', { retryAfter: 1 })
   }
@@ -245,7 +246,8 @@ export class SubmissionService {
       throw new NodeError('content-too-large', { detail: `the limit is ${config.limits.maxContentBytes} bytes` })
     }
     // Steps 12-13: the content JWE is the one the envelope names, with an allowed header.
-    await verifyEnvelope(body.envelope, sender.jwk, body.content)
+    // The signature was verified above (steps 7-10): only the binding is checked here, not the signature again.
+    checkEnvelopeContent(meta, body.content)
     const jwe = jweHeader(body.content)
     if (!jwe || 'zip' in jwe || 'crit' in jwe) throw new NodeError('envelope-invalid', { detail: 'the content JWE header is not allowed' })
 
