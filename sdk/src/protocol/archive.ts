@@ -131,8 +131,9 @@ export async function createArchive(input: CreateArchiveInput): Promise<Readable
         if ('bytes' in e) {
           await new Promise<void>((resolve, reject) => pack.entry({ name: e.path, mtime }, Buffer.from(e.bytes), (err) => (err ? reject(err) : resolve())))
         } else {
-          const sink = pack.entry({ name: e.path, size: e.size, mtime })
-          await pipeline(await e.open(), sink)
+          // Open first: an entry left open by a failing source would error with no listener.
+          const source = await e.open()
+          await pipeline(source, pack.entry({ name: e.path, size: e.size, mtime }))
         }
       }
       pack.finalize()
