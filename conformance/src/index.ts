@@ -46,9 +46,9 @@ export async function runSuite(config: RunSuiteConfig, hooks: RunHooks = {}, ass
   let scenarios = {}
   let otherSender: SimulatedSender_ | undefined
   if (c.admin?.token) {
-    if (c.profile === 'routing-node') {
+    if (c.profile === 'routing-node' || c.profile === 'directory') {
       // The suite plays the vault operator behind the routing node.
-      if (!senderKey) {
+      if (!senderKey && c.profile === 'routing-node') {
         senderKey = await generateSigningKey()
         c.sender = { id: c.sender?.id ?? '0009:CONFORMANCE01', key: senderKey }
       }

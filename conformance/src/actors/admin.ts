@@ -64,6 +64,10 @@ export async function adminSetup(
       jwks: { keys: [toPublicJwk(suiteKey)] },
     })
     notes.push(`admin: register suite operator → ${r.status}`)
+    if (config.profile === 'directory' && vault) {
+      const v = await post('/v1/admin/operators', { id: vault.operatorId, baseUrl: vault.url, relayEndpoint: vault.relayEndpoint, roles: ['vault-operator'], jwks: vault.jwks })
+      notes.push(`admin: register the suite's vault operator → ${v.status}`)
+    }
     if (config.profile === 'vault-operator' || config.profile === 'directory') {
       while (addresses.length < 2) {
         const a = await post('/v1/admin/vault-addresses', {})

@@ -15,6 +15,7 @@ import { vaultHttpAssertions } from './vault/http.js'
 import { routerAssertions } from './router/submission.js'
 import { routerRelayAssertions } from './router/relay.js'
 import { directoryAssertions } from './directory/lookup.js'
+import { directoryFeedAssertions } from './directory/feed.js'
 
 export type { Assertion } from './assertion.js'
 
@@ -31,6 +32,7 @@ export const ASSERTIONS: readonly Assertion[] = Object.freeze([
   ...routerRelayAssertions,
   ...nodeAssertions('directory'),
   ...directoryAssertions,
+  ...directoryFeedAssertions,
 ])
 
 const seen = new Set<string>()

@@ -157,3 +157,15 @@ export function depositEvidenceErrors(ev: Evidence, p: RelayParts, operatorId: s
   eq('previousEvidenceId', ev.previousEvidenceId, stamp.evidenceId)
   return errors
 }
+
+/**
+ * True when the target is its own directory and has no line for `address`:
+ * it then trusts no route the suite can sign for it, so refusals after the
+ * route check (recipient-unknown) cannot be reached over the wire.
+ */
+export async function unroutableOnTarget(ctx: AssertionContext, address: string): Promise<boolean> {
+  const t = await ctx.target()
+  if (typeof t.discovery.endpoints?.directory !== 'string') return false
+  await routeFor(ctx, address)
+  return (await ctx.state.routes.get(address)) === undefined
+}
