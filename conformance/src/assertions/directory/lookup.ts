@@ -69,7 +69,6 @@ export const directoryAssertions: Assertion[] = [
     requirements: ['TMB-DIR-014', 'TMB-DIR-015'],
     level: 'MUST',
     profile: 'directory',
-    features: ['directory-changes'],
     async run(ctx: AssertionContext) {
       const t = await ctx.target()
       const res = await ctx.http.send(`${t.endpoint('directory', '/v1/directory')}/changes?limit=50`)
