@@ -5,12 +5,14 @@ import { loadConfig } from '../config/load-config.js'
 import { startNode } from '../node.js'
 import type { Flags } from './args.js'
 import type { CliIo } from './io.js'
+import { devBanner } from './dev-banner.js'
 
 export const usage = 'timbre start [config flags]        run a node (routing node, directory, vault operator)'
 
 export async function start(flags: Flags, io: CliIo): Promise<number> {
   const config = loadConfig({ env: io.env, flags })
   const node = await startNode({ config })
+  for (const line of devBanner(config, node.url)) io.err(line)
   return new Promise<number>((resolve) => {
     let stopping = false
     const onSignal = (signal: NodeJS.Signals): void => {
