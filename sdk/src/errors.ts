@@ -50,6 +50,7 @@ export type ErrorCode =
   | 'sender-exists'
   // SDK-side codes: raised locally, never sent on the wire.
   | 'evidence-invalid'
+  | 'statement-invalid'
   | 'network-error'
   | 'timeout'
   | 'unexpected-response'
@@ -118,6 +119,7 @@ export const ERROR_CATALOG: Readonly<Record<ErrorCode, ErrorCodeInfo>> = Object.
   'port-objection-closed': { status: 409, retryable: false, title: 'The objection window of this port has closed' },
   'sender-exists': { status: 409, retryable: false, title: 'A sender with this id is already registered' },
   'evidence-invalid': { status: 0, retryable: false, title: 'The evidence failed verification', local: true },
+  'statement-invalid': { status: 0, retryable: false, title: 'The statement failed verification', local: true },
   'network-error': { status: 0, retryable: true, title: 'The network request failed', local: true },
   timeout: { status: 0, retryable: true, title: 'The request timed out', local: true },
   'unexpected-response': { status: 0, retryable: false, title: 'The server answered outside the protocol', local: true },

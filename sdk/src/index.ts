@@ -17,6 +17,10 @@ export {
   type RetryOptions,
   type RerouteDocument,
   type PlaintextCacheOptions,
+  StampsApi,
+  periodBounds,
+  type StampUsage,
+  type VerifiedStatement,
 } from './client/index.js'
 export {
   VaultKit,

@@ -29,6 +29,7 @@ import { assertVaultAddress } from '../protocol/vault-address.js'
 import { verifyWebhookSignature } from '../protocol/webhook.js'
 import { JsonHttp, type JsonRequest, type JsonResponse } from './http.js'
 import { RemoteKeys } from './remote-keys.js'
+import { StampsApi } from './stamps.js'
 import { DEFAULT_RETRY, sleep, withRetry, type RetryOptions } from './retry.js'
 
 /** Options of a {@link TimbreClient}. */
@@ -249,6 +250,16 @@ export class TimbreClient {
   // One re-route per RelayRejection: the evidence ids already answered, and the one in flight per message.
   #reroutedFor = new Map<string, Set<string>>()
   #rerouting = new Map<string, Promise<DeliveryReceipt | undefined>>()
+  /**
+   * Metering: balance, ledger, usage and verified monthly statements.
+   *
+   * @example
+   * ```ts
+   * const { available } = await client.stamps.balance()
+   * const { statement } = await client.stamps.statement('2026-11')
+   * ```
+   */
+  readonly stamps: StampsApi
 
   constructor(options: TimbreClientOptions) {
     if (!options || typeof options.baseUrl !== 'string') throw new TypeError('baseUrl is required')
@@ -266,6 +277,12 @@ export class TimbreClient {
     this.#plaintexts = new PlaintextCache(options.plaintextCache)
     this.#documentSource = options.documentSource
     this.#autoReroute = options.autoReroute ?? true
+    this.stamps = new StampsApi({
+      senderId: this.#senderId,
+      signedGet: (path) => this.#signed('GET', path),
+      routerKeys: () => this.#routerKeys.resolver(),
+      nodeId: async () => (await this.discovery()).nodeId,
+    })
   }
 
   /** The sender id this client signs as. */

@@ -85,3 +85,13 @@ export async function verifyJws<T>(token: string, options: VerifyOptions): Promi
   if (payload === null || typeof payload !== 'object' || Array.isArray(payload)) fail('payload is not a JSON object')
   return { payload, kid, typ: options.typ, key }
 }
+
+/**
+ * Sign exact payload text (e.g. a JCS serialisation, RFC 8785), so that two
+ * signers of the same payload produce byte-identical payload segments.
+ */
+export async function signJwsText(text: string, typ: string, key: PrivateJwk): Promise<string> {
+  if (key.crv !== 'Ed25519') throw new TimbreError('internal-error', { detail: 'signing needs an Ed25519 key' })
+  const cryptoKey = await importKey(key, SIGNATURE_ALG)
+  return new CompactSign(utf8(text)).setProtectedHeader({ alg: SIGNATURE_ALG, typ, kid: key.kid }).sign(cryptoKey)
+}

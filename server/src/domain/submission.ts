@@ -22,6 +22,7 @@ import { NodeError } from '../errors.js'
 import { problemBody } from '../http/problem.js'
 import type { Database } from '../store/schema.js'
 import type { RoutingServices } from './routing.js'
+import { Metering } from './metering.js'
 
 /** A submission as the HTTP layer hands it over. */
 export interface IncomingRequest {
@@ -83,9 +84,11 @@ const REROUTE_SAME = ['messageId', 'sender', 'recipient', 'documentType', 'title
 
 export class SubmissionService {
   readonly #r: RoutingServices
+  readonly #metering: Metering
 
   constructor(routing: RoutingServices) {
     this.#r = routing
+    this.#metering = new Metering(routing)
   }
 
   /** Step 3: the sender's request proof, its key, its status, and a first replay check. */
@@ -229,6 +232,8 @@ export class SubmissionService {
       rerouteOf ? 'reroute-request.json' : 'submission-request.json',
       parsed,
     )
+    // TMB-MTR-002: a class this node does not sell is a bad request.
+    if (!rerouteOf) this.#metering.assertSold(body.stampClass ?? 'standard')
     // Steps 7-10: signature with the sender's key (TMB-SUB-003), sender = iss, envelope schema, address rule.
     let meta: EnvelopeMetadata
     try {
@@ -286,7 +291,9 @@ export class SubmissionService {
     if (!line.encryptionKeys.some((k) => k.kid === meta.recipientKid)) {
       throw new NodeError('recipient-moved', { detail: 'the content is encrypted for a key the line no longer lists', extra: { operator: line.operator, line: resolved.jws } })
     }
-    // Step 17 (balance) arrives with metering.
+    // Step 17 (TMB-MTR-007/008): a read-only check here; the charge's conditional
+    // UPDATE inside step 18's transaction checks again, and a 402 there rolls everything back.
+    if (!rerouteOf) await this.#metering.precheck(sender.id, original?.stamp_class ?? body.stampClass ?? 'standard')
     // Step 18.
     const stampClass = original?.stamp_class ?? body.stampClass ?? 'standard'
     try {
@@ -319,6 +326,8 @@ export class SubmissionService {
           this.#r.keys.signingKey,
         )
         const answer = accepted(stamp)
+        // TMB-MTR-003: one stamp charged at acceptance; a re-route is never charged.
+        if (!rerouteOf) await this.#metering.charge(trx, { senderId: sender.id, messageId: meta.messageId, stampClass, evidenceId: evidence.evidenceId })
         if (rerouteOf) {
           // TMB-PORT-027: the same delivery, the new envelope; the window is not extended (TMB-RTY-005).
           await trx.updateTable('deliveries')

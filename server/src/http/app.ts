@@ -25,6 +25,7 @@ import { registerDirectoryAndVaultRoutes } from './role-routes.js'
 import type { DirectoryView } from '../domain/directory-view.js'
 import { createRoutingServices, type Clock, type RoutingServices } from '../domain/routing.js'
 import { routingRoutes } from './routes/submissions.js'
+import { meteringRoutes } from './routes/metering.js'
 import { routingDirectory } from '../domain/directory-replica.js'
 
 declare module 'fastify' {
@@ -130,6 +131,8 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     app.timbreRouting = routing
     await app.register(async (scope) => routingRoutes(scope, ctx, routing))
   }
+  // Metering (spec chapter 11): stamps, statements, settlement.
+  await app.register(async (scope) => meteringRoutes(scope, ctx, app.timbreRouting, options.now))
   return app
 }
 

@@ -16,6 +16,7 @@ import { randomBytes } from 'node:crypto'
 import { decodeEvidence, signEvidence, type DeliveryStatus, type Evidence, type EvidenceInput, type PublicJwk } from '@timbre/sdk'
 import { sql, type Selectable, type Transaction } from 'kysely'
 import { Forwarder, type RelayOutcome } from '../domain/forwarding.js'
+import { Metering } from '../domain/metering.js'
 import { enqueueWebhook, recordEvidence, type RoutingServices } from '../domain/routing.js'
 import type { Database, DeliveriesTable, OutboxTable } from '../store/schema.js'
 import { relayDelayMs, webhookDelayMs } from './schedule.js'
@@ -36,6 +37,7 @@ export class OutboxWorker {
   readonly id: string
   readonly #r: RoutingServices
   readonly #forwarder: Forwarder
+  readonly #metering: Metering
   readonly #inflight = new Set<Promise<void>>()
   #running = false
   #loop: Promise<void> | undefined
@@ -47,6 +49,7 @@ export class OutboxWorker {
   constructor(routing: RoutingServices) {
     this.#r = routing
     this.#forwarder = new Forwarder(routing)
+    this.#metering = new Metering(routing)
     this.id = `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`
   }
 
@@ -271,6 +274,8 @@ export class OutboxWorker {
       }
       await recordEvidence(trx, d.sender_id, own.jws, own.evidence, now)
       const final = status !== 'rerouting'
+      // TMB-MTR-004: a final rejection refunds the stamp; recipient-moved (rerouting) never does.
+      if (status === 'rejected') await this.#metering.refund(trx, { senderId: d.sender_id, messageId: d.message_id, evidenceId: own.evidence.evidenceId, reason: own.evidence.reason!.code })
       await key(trx.updateTable('deliveries').set({
         status,
         attempts,
@@ -296,6 +301,8 @@ export class OutboxWorker {
       const reason = { code: 'delivery-window-expired', ...(row.last_error ? { detail: row.last_error.slice(0, 1000) } : {}) }
       const own = await this.#sign({ ...OutboxWorker.#fromStamp(stamp), event: 'RelayFailure', issuer: this.#r.config.nodeId, time: now.toISOString(), reason, previousEvidenceId: stamp.evidenceId })
       await recordEvidence(trx, d.sender_id, own.jws, own.evidence, now)
+      // TMB-MTR-004: the RelayFailure refunds the stamp.
+      await this.#metering.refund(trx, { senderId: d.sender_id, messageId: d.message_id, evidenceId: own.evidence.evidenceId, reason: reason.code })
       await trx.updateTable('deliveries').set({ status: 'failed', final_at: now, updated_at: now, next_attempt_at: null, reason: JSON.stringify(reason) })
         .where('sender_id', '=', d.sender_id).where('message_id', '=', d.message_id).execute()
       await this.#ours(trx, row).execute()
