@@ -76,7 +76,7 @@ export const directoryAssertions: Assertion[] = [
       const changes = res.json?.changes
       ctx.check(Array.isArray(changes), 'the answer has no changes array')
       for (let i = 1; i < changes.length; i++) {
-        ctx.check(String(changes[i].cursor ?? i) >= String(changes[i - 1].cursor ?? i - 1), 'changes are not in cursor order')
+        ctx.check(Number(changes[i].cursor) > Number(changes[i - 1].cursor), `changes are not in increasing cursor order (${changes[i - 1].cursor} then ${changes[i].cursor})`)
       }
     },
   }),
