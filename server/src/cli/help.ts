@@ -6,6 +6,9 @@ import * as sendersAdd from './senders-add.js'
 import * as sendersList from './senders-list.js'
 import * as sendersStatus from './senders-status.js'
 import * as start from './start.js'
+import * as stampsTopup from './stamps-topup.js'
+import * as stampsBalance from './stamps-balance.js'
+import * as stampsLedger from './stamps-ledger.js'
 
 export function helpText(): string {
   const flagWidth = Math.max(...SETTINGS.map((s) => s.flag.length)) + 4
@@ -20,6 +23,9 @@ export function helpText(): string {
     `  ${sendersStatus.disableUsage}`,
     `  ${sendersStatus.enableUsage}`,
     `  ${keysShow.usage}`,
+    `  ${stampsTopup.usage}`,
+    `  ${stampsBalance.usage}`,
+    `  ${stampsLedger.usage}`,
     '  timbre --help',
     '',
     'The senders and keys commands work on the database directly (no running node',

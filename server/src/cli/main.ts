@@ -10,6 +10,9 @@ import * as sendersAdd from './senders-add.js'
 import * as sendersList from './senders-list.js'
 import * as sendersStatus from './senders-status.js'
 import { start } from './start.js'
+import * as stampsTopup from './stamps-topup.js'
+import * as stampsBalance from './stamps-balance.js'
+import * as stampsLedger from './stamps-ledger.js'
 
 type Run = (flags: Flags, io: CliIo) => Promise<number>
 interface Command { readonly words: readonly string[]; readonly options?: Parameters<typeof parseCommandLine>[1]; readonly run: Run }
@@ -21,6 +24,9 @@ const COMMANDS: readonly Command[] = [
   { words: ['senders', 'disable'], options: sendersStatus.options, run: sendersStatus.sendersSetStatus('disabled') },
   { words: ['senders', 'enable'], options: sendersStatus.options, run: sendersStatus.sendersSetStatus('active') },
   { words: ['keys', 'show'], run: keysShow },
+  { words: ['stamps', 'topup'], options: stampsTopup.options, run: stampsTopup.stampsTopup },
+  { words: ['stamps', 'balance'], options: stampsBalance.options, run: stampsBalance.stampsBalance },
+  { words: ['stamps', 'ledger'], options: stampsLedger.options, run: stampsLedger.stampsLedger },
 ]
 
 function findCommand(argv: readonly string[]): Command | undefined {
