@@ -5,7 +5,7 @@
  */
 import t from 'tap'
 import { execFile } from 'node:child_process'
-import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -22,8 +22,6 @@ function npx(args: string[], cwd: string): Promise<{ code: number; stdout: strin
 }
 
 t.test('npx timbre-conformance run + verify-report', async (t) => {
-  // The package's own bin, as `npm install` links it.
-  chmodSync(join(PKG, 'dist/cli.js'), 0o755)
   const node = await startReferenceNode()
   t.teardown(() => node.stop())
   const dir = mkdtempSync(join(tmpdir(), 'timbre-conformance-cli-'))
@@ -31,7 +29,7 @@ t.test('npx timbre-conformance run + verify-report', async (t) => {
   writeFileSync(config, JSON.stringify({ target: node.url, profile: 'vault-operator', admin: { token: node.adminToken } }, null, 2))
   const f = (n: string) => join(dir, n)
   const started = Date.now()
-  const run = await npx(['run', '--config', config, '--report-json', f('report.json'), '--report-junit', f('report.xml'), '--report-html', f('report.html'), '--report-signed', f('report.jws')], PKG)
+  const run = await npx(['run', '--config', config, '--report-json', f('report.json'), '--report-junit', f('report.xml'), '--report-html', f('report.html'), '--report-signed', f('report.jws')], join(PKG, '..'))
   t.comment(`run: exit ${run.code} in ${Date.now() - started} ms\n${run.stdout.split('\n').slice(-6).join('\n')}`)
   t.equal(run.code, 0, 'run exits 0', { stderr: run.stderr.slice(-2000), stdout: run.stdout.slice(-3000) })
   for (const n of ['report.json', 'report.xml', 'report.html', 'report.jws']) t.ok(existsSync(f(n)), `${n} written`)
@@ -40,7 +38,7 @@ t.test('npx timbre-conformance run + verify-report', async (t) => {
   t.equal(json.target, node.url)
   t.match(readFileSync(f('report.xml'), 'utf8'), /<testsuites/)
   t.match(readFileSync(f('report.html'), 'utf8'), /id="summary"/)
-  const verify = await npx(['verify-report', f('report.jws')], PKG)
+  const verify = await npx(['verify-report', f('report.jws')], join(PKG, '..'))
   t.equal(verify.code, 0, 'verify-report exits 0', { stderr: verify.stderr })
   t.match(verify.stdout, /Valid signature.*CONFORMANT/s)
 })
