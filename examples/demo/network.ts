@@ -8,6 +8,7 @@ import type { PublicJwk } from '@timbre/sdk'
 import { loadConfig, startNode, type ConfigOverrides, type RunningNode } from '@timbre/server'
 import { AdminApi } from '../lib/admin.js'
 import { jsonRequest, waitUntilUp } from '../lib/http.js'
+import { DEMO_METERING, DemoClock } from './metering.js'
 
 export interface DemoNode {
   readonly id: string
@@ -20,6 +21,8 @@ export interface DemoNode {
 export interface DemoNetwork {
   readonly router: DemoNode
   readonly vaults: DemoNode[]
+  /** The nodes' shared clock (metering closes the month with it). */
+  readonly clock: DemoClock
   close(): Promise<void>
 }
 
@@ -36,11 +39,11 @@ export interface NetworkOptions {
 
 const token = () => randomBytes(24).toString('base64url')
 
-async function start(id: string, overrides: ConfigOverrides): Promise<DemoNode> {
+async function start(id: string, overrides: ConfigOverrides, clock?: DemoClock): Promise<DemoNode> {
   const adminToken = token()
   // No environment: the demo's network does not depend on the caller's TIMBRE_* settings.
   const config = loadConfig({ env: {}, overrides: { host: '127.0.0.1', port: 0, nodeId: id, adminToken, ...overrides } })
-  const node = await startNode({ config })
+  const node = await startNode({ config, ...(clock && { now: clock.now }) })
   await waitUntilUp(`${node.listenUrl}/ready`, 20_000)
   return { id, url: node.url, adminToken: node.adminToken, admin: new AdminApi(node.url, node.adminToken), node }
 }
@@ -48,6 +51,7 @@ async function start(id: string, overrides: ConfigOverrides): Promise<DemoNode> 
 /** Start the network; on any failure, stop what already started. */
 export async function startNetwork(options: NetworkOptions): Promise<DemoNetwork> {
   const started: DemoNode[] = []
+  const clock = new DemoClock()
   const close = async () => {
     // Stop in reverse order; a node failing to stop must not keep the others running.
     const errors: unknown[] = []
@@ -64,7 +68,8 @@ export async function startNetwork(options: NetworkOptions): Promise<DemoNetwork
       dataDir: join(options.root, 'router'),
       logLevel,
       delivery,
-    })
+      metering: DEMO_METERING,
+    }, clock)
     started.push(router)
     options.onNode?.('routing node + directory', router)
     const vaults: DemoNode[] = []
@@ -75,12 +80,13 @@ export async function startNetwork(options: NetworkOptions): Promise<DemoNetwork
         directoryUrl: router.url,
         logLevel,
         delivery,
-      })
+        metering: DEMO_METERING,
+      }, clock)
       started.push(vault)
       vaults.push(vault)
       options.onNode?.('vault operator', vault)
     }
-    return { router, vaults, close }
+    return { router, vaults, clock, close }
   } catch (err) {
     await close().catch(() => {})
     throw err

@@ -11,6 +11,7 @@ import { KeyBook, verifyChainOffline, verifyStampOffline } from '../lib/offline.
 import { tinyPdf } from '../lib/pdf.js'
 import { registerOperators, startNetwork, type DemoNetwork, type DemoNode } from './network.js'
 import { Progress } from './progress.js'
+import { DEMO_METERING, prefund, printMeteringStatements } from './metering.js'
 
 export interface DemoOptions {
   documents: number
@@ -115,6 +116,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
     const key = await generateSigningKey()
     await router.admin.registerSender({ id: SENDER_ID, name: 'Demo Employer', jwk: toPublicJwk(key) })
     log(`Registered sender ${SENDER_ID} (key ${key.kid})`)
+    await prefund(router, SENDER_ID, (options.documents + 10) * DEMO_METERING.tariffs.standard)
     const client = new TimbreClient({ baseUrl: router.url, senderId: SENDER_ID, key, retry: { attempts: 5 } })
 
     // 5. Send.
@@ -256,8 +258,12 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
     const duplicated = sent.filter((s) => (landed.get(s.messageId) ?? 0) > 1).length
     const foreign = [...landed.keys()].filter((id) => !sent.some((s) => s.messageId === id))
     if (foreign.length) problems.push(`${foreign.length} unexpected documents at the vaults`)
+    // Metering: the sender's statement and each operator-pair settlement, verified.
+    const meteringProblems = await printMeteringStatements(network, { id: SENDER_ID, key }, log)
+    problems.push(...meteringProblems)
     const elapsedMs = Date.now() - started
     const ok =
+      meteringProblems.length === 0 &&
       refused === 0 &&
       sent.length === options.documents &&
       delivered === options.documents &&
