@@ -69,6 +69,12 @@ export interface SuiteConfig {
    * node (listen address, and the URL the node reaches it at).
    */
   suiteVault?: { host?: string; port?: number; publicUrl?: string }
+  /**
+   * Feature `portability`, vault side: an address of the target that moves
+   * (or moved) to `operator` at `cutoverAt` — for targets the suite cannot
+   * port through a directory of their own.
+   */
+  portability?: { moved?: { address: string; operator: string; cutoverAt?: string } }
   filter?: string
   /** Per-request timeout in milliseconds. */
   timeoutMs: number

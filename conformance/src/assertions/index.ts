@@ -16,11 +16,15 @@ import { routerAssertions } from './router/submission.js'
 import { routerRelayAssertions } from './router/relay.js'
 import { directoryAssertions } from './directory/lookup.js'
 import { directoryFeedAssertions } from './directory/feed.js'
+import { portabilityDirectoryAssertions } from './portability/directory.js'
+import { portabilityVaultAssertions } from './portability/vault.js'
 
 export type { Assertion } from './assertion.js'
 
 export const ASSERTIONS: readonly Assertion[] = Object.freeze([
   ...nodeAssertions('vault-operator'),
+  // First of the profile: a scheduled move of a test vault is still ahead.
+  ...portabilityVaultAssertions,
   ...vaultRelayAssertions,
   ...vaultAuthAssertions,
   ...vaultStampAssertions,
@@ -33,6 +37,7 @@ export const ASSERTIONS: readonly Assertion[] = Object.freeze([
   ...nodeAssertions('directory'),
   ...directoryAssertions,
   ...directoryFeedAssertions,
+  ...portabilityDirectoryAssertions,
 ])
 
 const seen = new Set<string>()
