@@ -6,6 +6,12 @@ import * as sendersAdd from './senders-add.js'
 import * as sendersList from './senders-list.js'
 import * as sendersStatus from './senders-status.js'
 import * as start from './start.js'
+import * as portsCode from './ports-code.js'
+import * as portsRequest from './ports-request.js'
+import * as portsList from './ports-list.js'
+import * as portsShow from './ports-show.js'
+import * as portsCancel from './ports-cancel.js'
+import * as portsExport from './ports-export.js'
 import * as stampsTopup from './stamps-topup.js'
 import * as stampsBalance from './stamps-balance.js'
 import * as stampsLedger from './stamps-ledger.js'
@@ -26,6 +32,12 @@ export function helpText(): string {
     `  ${stampsTopup.usage}`,
     `  ${stampsBalance.usage}`,
     `  ${stampsLedger.usage}`,
+    `  ${portsCode.usage}`,
+    `  ${portsRequest.usage}`,
+    `  ${portsList.usage}`,
+    `  ${portsShow.usage}`,
+    `  ${portsCancel.usage}`,
+    `  ${portsExport.usage}`,
     '  timbre --help',
     '',
     'The senders and keys commands work on the database directly (no running node',

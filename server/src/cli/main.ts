@@ -10,6 +10,12 @@ import * as sendersAdd from './senders-add.js'
 import * as sendersList from './senders-list.js'
 import * as sendersStatus from './senders-status.js'
 import { start } from './start.js'
+import * as portsCode from './ports-code.js'
+import * as portsRequest from './ports-request.js'
+import * as portsList from './ports-list.js'
+import * as portsShow from './ports-show.js'
+import * as portsCancel from './ports-cancel.js'
+import * as portsExport from './ports-export.js'
 import * as stampsTopup from './stamps-topup.js'
 import * as stampsBalance from './stamps-balance.js'
 import * as stampsLedger from './stamps-ledger.js'
@@ -24,6 +30,12 @@ const COMMANDS: readonly Command[] = [
   { words: ['senders', 'disable'], options: sendersStatus.options, run: sendersStatus.sendersSetStatus('disabled') },
   { words: ['senders', 'enable'], options: sendersStatus.options, run: sendersStatus.sendersSetStatus('active') },
   { words: ['keys', 'show'], run: keysShow },
+  { words: ['ports', 'code'], options: portsCode.options, run: portsCode.portsCode },
+  { words: ['ports', 'request'], options: portsRequest.options, run: portsRequest.portsRequest },
+  { words: ['ports', 'list'], options: portsList.options, run: portsList.portsList },
+  { words: ['ports', 'show'], options: portsShow.options, run: portsShow.portsShow },
+  { words: ['ports', 'cancel'], options: portsCancel.options, run: portsCancel.portsCancel },
+  { words: ['ports', 'export'], options: portsExport.options, run: (flags, io) => portsExport.portsExport(flags, io) },
   { words: ['stamps', 'topup'], options: stampsTopup.options, run: stampsTopup.stampsTopup },
   { words: ['stamps', 'balance'], options: stampsBalance.options, run: stampsBalance.stampsBalance },
   { words: ['stamps', 'ledger'], options: stampsLedger.options, run: stampsLedger.stampsLedger },
