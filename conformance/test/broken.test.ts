@@ -19,7 +19,7 @@ for (const [name, wrap] of Object.entries(VARIANTS)) {
   t.test(name, async (t) => {
     const vault = await startVault(wrap)
     t.teardown(() => vault.close())
-    const report = await runSuite({ target: vault.url, profile: 'vault-operator', suite: { operatorId: SUITE_OPERATOR, key: vault.suiteKey }, vault: { addresses: vault.addresses } })
+    const report = await runSuite({ target: vault.url, profile: 'vault-operator', suite: { operatorId: SUITE_OPERATOR, key: vault.suiteKey }, vault: { addresses: vault.addresses }, features: ['portability'], portability: { moved: vault.moved } })
     const failed = new Set(report.outcomes.filter((o) => o.status === 'FAIL' || o.status === 'WARN' && o.level === 'MUST').map((o) => o.id))
     const errored = report.outcomes.filter((o) => o.status === 'ERROR')
     t.same(errored.map((o) => `${o.id}: ${o.message}`), [], 'no assertion errored')

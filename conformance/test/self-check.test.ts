@@ -21,6 +21,8 @@ t.test('vault-operator profile passes against the VaultKit reference vault', asy
     profile: 'vault-operator',
     suite: { operatorId: SUITE_OPERATOR, key: vault.suiteKey },
     vault: { addresses: vault.addresses },
+    features: ['portability'],
+    portability: { moved: vault.moved },
   })
   const elapsed = Date.now() - started
   t.ok(elapsed < 60_000, `the profile ran in ${elapsed} ms`)

@@ -28,6 +28,23 @@ export const skipsSignatureVerification: Wrap = (handler, { signingKey, encrypti
   }
 }
 
+/**
+ * Ignores a port: keeps depositing after the cut-over (a DepositAcceptance
+ * instead of 409 recipient-moved); repeats are still deduplicated first.
+ */
+export const ignoresAPort: Wrap = (handler, { signingKey, kit }) => async (req) => {
+  const res = await handler(req)
+  if (res.status !== 409 || (res.body as any)?.code !== 'recipient-moved') return res
+  const body = JSON.parse(Buffer.from(req.rawBody).toString('utf8'))
+  const m = peekEnvelope(body.envelope)!
+  const stamp = decodeEvidence(body.stamp)
+  const { jws } = await signEvidence(
+    { event: 'DepositAcceptance', issuer: kit.operatorId, messageId: m.messageId, sender: m.sender, recipient: m.recipient, contentDigest: m.content.digest, envelopeDigest: tokenDigest(body.envelope), senderKid: stamp.senderKid ?? '', recipientOperator: kit.operatorId, previousEvidenceId: stamp.evidenceId, ...(stamp.stampClass ? { stampClass: stamp.stampClass } : {}) },
+    signingKey,
+  )
+  return { status: 201, headers: { 'content-type': 'application/json' }, body: { evidence: jws } }
+}
+
 /** Stores a duplicate: every repeat gets a fresh deposit with new evidence. */
 export const storesDuplicates: Wrap = (handler, { signingKey }) => async (req) => {
   const res = await handler(req)
@@ -55,4 +72,4 @@ export const textErrors: Wrap = (handler) => async (req) => {
   return { status: res.status, headers: { 'content-type': 'text/plain; charset=utf-8' }, body: `${body.code}: ${body.detail ?? body.title}` as any }
 }
 
-export const VARIANTS = { 'skips-signature-verification': skipsSignatureVerification, 'stores-duplicates': storesDuplicates, 'unsigned-evidence': unsignedEvidence, 'text-errors': textErrors }
+export const VARIANTS = { 'skips-signature-verification': skipsSignatureVerification, 'stores-duplicates': storesDuplicates, 'unsigned-evidence': unsignedEvidence, 'text-errors': textErrors, 'ignores-a-port': ignoresAPort }

@@ -10,6 +10,10 @@ import { MemoryVaultStorage, VaultKit, type RelayHandler, type RelayRequest, typ
 
 export const VAULT_OPERATOR = 'vault.conformance.test'
 export const SUITE_OPERATOR = 'conformance.timbre.test'
+/** The operator a test vault's scheduled move goes to (feature portability). */
+export const NEW_OPERATOR = 'vault-new.conformance.test'
+/** How long after start-up the scheduled move takes effect: the port assertion runs first and deposits before it. */
+export const MOVE_AFTER_MS = 4000
 /** Small limits keep the body-too-large assertion fast; the kit enforces what discovery announces. */
 export const LIMITS = { maxContentBytes: 1_000_000, maxRequestBytes: 2_000_000 }
 
@@ -17,6 +21,8 @@ export interface TestVault {
   url: string
   addresses: string[]
   suiteKey: PrivateJwk
+  /** An account scheduled to move to NEW_OPERATOR (storage.markMoved at a future cut-over). */
+  moved: { address: string; operator: string; cutoverAt: string }
   kit: VaultKit
   signingKey: PrivateJwk
   encryptionKey: PrivateJwk
@@ -47,6 +53,10 @@ export async function startVault(wrap?: Wrap): Promise<TestVault> {
     ...({ resolveDirectoryKey: (kid: string) => (kid === suiteKey.kid ? toPublicJwk(suiteKey) : undefined) } as object),
   })
   const addresses = [await kit.openAccount(), await kit.openAccount()]
+  const movedAddress = await kit.openAccount()
+  const cutoverAt = new Date(Date.now() + MOVE_AFTER_MS).toISOString()
+  const storage = (kit as unknown as { storage: MemoryVaultStorage }).storage
+  await storage.markMoved(movedAddress, NEW_OPERATOR, cutoverAt)
   const base = kit.relayHandler()
   const relay = wrap ? wrap(base, { kit, signingKey, encryptionKey }) : base
   let url = ''
@@ -88,6 +98,7 @@ export async function startVault(wrap?: Wrap): Promise<TestVault> {
     url,
     addresses,
     suiteKey,
+    moved: { address: movedAddress, operator: NEW_OPERATOR, cutoverAt },
     kit,
     signingKey,
     encryptionKey,

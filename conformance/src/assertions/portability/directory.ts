@@ -143,7 +143,7 @@ export const portabilityDirectoryAssertions = [
   defineAssertion({
     id: 'directory.port.cutover',
     description: 'Without objection the port completes at cutoverAt and the address is then served by the new operator',
-    requirements: ['TMB-PORT-018', 'TMB-PORT-011'],
+    requirements: ['TMB-PORT-018', 'TMB-PORT-032', 'TMB-PORT-011'],
     level: 'MUST',
     profile: 'directory',
     features: F,
