@@ -100,7 +100,7 @@ export async function startNode(options: StartNodeOptions): Promise<RunningNode>
       url,
       listenUrl,
       adminToken: admin.token,
-      directory: options.directory ?? nodeDirectory,
+      directory: options.directory ?? started.timbreRouting?.directory ?? nodeDirectory,
       worker,
       porting,
       close() {

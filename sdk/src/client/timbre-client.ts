@@ -386,37 +386,46 @@ export class TimbreClient {
     if (!/^[\x21-\x7e]{1,255}$/.test(idempotencyKey)) {
       throw new TimbreError('schema-violation', { detail: 'idempotencyKey must be 1 to 255 visible ASCII characters' })
     }
-    const line = await this.lookup(to)
-    const recipientKey = line.encryptionKeys?.find((k: PublicJwk) => k.crv === 'X25519' && typeof k.kid === 'string')
-    if (!recipientKey) throw unexpected(`the directory line of ${to} has no X25519 key`)
-    const sealed = await sealEnvelope({
-      messageId,
-      sender: this.#senderId,
-      recipient: to,
-      documentType: input.type,
-      title: input.title,
-      ...(input.issueDate ? { issueDate: input.issueDate } : {}),
-      ...(input.retentionHint ? { retentionHint: input.retentionHint } : {}),
-      ...(input.senderReference ? { senderReference: input.senderReference } : {}),
-      mediaType: input.mediaType ?? 'application/octet-stream',
-      document: input.document,
-      senderKey: this.#key,
-      recipientKey,
-    })
-    // Sealed once: every retry sends the same bytes, so the idempotent replay applies.
-    const body = JSON.stringify({ envelope: sealed.envelope, content: sealed.content })
-    let res: JsonResponse<{ messageId?: unknown; status?: unknown; stamp?: unknown }>
-    try {
-      res = await this.#signed('POST', '/v1/submissions', body, { 'idempotency-key': idempotencyKey })
-    } catch (err) {
-      // Re-sealing yields another envelope (fresh encryption), so a repeat of an earlier deliver() call
-      // is refused as a conflict; if that earlier delivery carried the same document, it is this one.
-      const conflict =
-        err instanceof TimbreError &&
-        (err.code === 'message-id-conflict' || (err.code === 'idempotency-key-reused' && input.idempotencyKey === undefined))
-      const earlier = conflict ? await this.#earlierReceipt(messageId, to, sealed.metadata.content.digest).catch(() => undefined) : undefined
-      if (earlier) return earlier
-      throw err
+    // A cut-over between the lookup and the submission check is answered
+    // recipient-moved before anything is accepted: look up again and seal for
+    // the new operator (same messageId; a fresh key for the new bytes).
+    let sealed!: Awaited<ReturnType<typeof sealEnvelope>>
+    let res!: JsonResponse<{ messageId?: unknown; status?: unknown; stamp?: unknown }>
+    for (let attempt = 0; ; attempt++) {
+      const line = await this.lookup(to)
+      const recipientKey = line.encryptionKeys?.find((k: PublicJwk) => k.crv === 'X25519' && typeof k.kid === 'string')
+      if (!recipientKey) throw unexpected(`the directory line of ${to} has no X25519 key`)
+      sealed = await sealEnvelope({
+        messageId,
+        sender: this.#senderId,
+        recipient: to,
+        documentType: input.type,
+        title: input.title,
+        ...(input.issueDate ? { issueDate: input.issueDate } : {}),
+        ...(input.retentionHint ? { retentionHint: input.retentionHint } : {}),
+        ...(input.senderReference ? { senderReference: input.senderReference } : {}),
+        mediaType: input.mediaType ?? 'application/octet-stream',
+        document: input.document,
+        senderKey: this.#key,
+        recipientKey,
+      })
+      // Sealed once per attempt: every retry sends the same bytes, so the idempotent replay applies.
+      const body = JSON.stringify({ envelope: sealed.envelope, content: sealed.content })
+      const key = attempt === 0 ? idempotencyKey : `${idempotencyKey.slice(0, 240)}~moved-${attempt}`
+      try {
+        res = await this.#signed('POST', '/v1/submissions', body, { 'idempotency-key': key })
+        break
+      } catch (err) {
+        if (err instanceof TimbreError && err.code === 'recipient-moved' && attempt < 3) continue
+        // Re-sealing yields another envelope (fresh encryption), so a repeat of an earlier deliver() call
+        // is refused as a conflict; if that earlier delivery carried the same document, it is this one.
+        const conflict =
+          err instanceof TimbreError &&
+          (err.code === 'message-id-conflict' || (err.code === 'idempotency-key-reused' && input.idempotencyKey === undefined))
+        const earlier = conflict ? await this.#earlierReceipt(messageId, to, sealed.metadata.content.digest).catch(() => undefined) : undefined
+        if (earlier) return earlier
+        throw err
+      }
     }
     const answer = res.body
     if (!isObject(answer) || answer.messageId !== messageId || typeof answer.stamp !== 'string' || typeof answer.status !== 'string') {
