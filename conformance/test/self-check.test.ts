@@ -37,8 +37,9 @@ t.test('vault-operator profile passes against the VaultKit reference vault', asy
   }
   const ran = report.outcomes.filter((o) => o.profile === 'vault-operator')
   t.ok(ran.length >= 50, `${ran.length} vault-operator assertions ran`)
-  // The test vault has no admin API, so only the admin assertion may be INAPPLICABLE.
-  t.same(ran.filter((o) => o.status === 'INAPPLICABLE').map((o) => o.id), ['vault.admin.unauthorized'], 'only the admin assertion is INAPPLICABLE')
+  // The test vault has no admin API and is not a directory, so only the admin assertion and the
+  // archive import (the suite files the port through the target's admin API) may be INAPPLICABLE.
+  t.same(ran.filter((o) => o.status === 'INAPPLICABLE').map((o) => o.id).sort(), ['vault.admin.unauthorized', 'vault.port.archive-import'], 'only the admin and archive-import assertions are INAPPLICABLE')
   t.ok(report.outcomes.filter((o) => o.profile !== 'vault-operator').every((o) => o.status === 'INAPPLICABLE'), 'other profiles are INAPPLICABLE, never PASS')
   t.equal(report.passed, bad.every((o) => o.level !== 'MUST'), 'passed reflects MUST-level failures')
 })

@@ -18,6 +18,7 @@ import { directoryAssertions } from './directory/lookup.js'
 import { directoryFeedAssertions } from './directory/feed.js'
 import { portabilityDirectoryAssertions } from './portability/directory.js'
 import { portabilityVaultAssertions } from './portability/vault.js'
+import { portabilityArchiveAssertions } from './portability/archive.js'
 
 export type { Assertion } from './assertion.js'
 
@@ -25,6 +26,7 @@ export const ASSERTIONS: readonly Assertion[] = Object.freeze([
   ...nodeAssertions('vault-operator'),
   // First of the profile: a scheduled move of a test vault is still ahead.
   ...portabilityVaultAssertions,
+  ...portabilityArchiveAssertions,
   ...vaultRelayAssertions,
   ...vaultAuthAssertions,
   ...vaultStampAssertions,

@@ -9,6 +9,7 @@ import type { HttpResponse } from '../../http.js'
 export interface SuiteOperator {
   id: string
   key: PrivateJwk
+  encryptionKey: PrivateJwk
 }
 
 /** One operator identity of the suite, admitted once per run as an active vault operator. */
@@ -27,7 +28,7 @@ export async function suiteOperator(ctx: AssertionContext, role: 'donor' | 'new'
         body: JSON.stringify({ id, baseUrl: 'http://conformance.invalid', relayEndpoint: 'http://conformance.invalid/v1/relay', roles: ['vault-operator'], jwks: { keys: [toPublicJwk(key), toPublicJwk(enc)] } }),
       })
       if (res.status >= 300) ctx.harness(`admin: register ${id} answered ${res.status} ${res.json?.code ?? ''}`)
-      return { id, key }
+      return { id, key, encryptionKey: enc }
     })()
     cache.set(role, p)
   }
