@@ -35,6 +35,14 @@ export function formatSummary(s: DemoSummary): string {
     ['evidence verified offline', String(s.evidenceVerified)],
     ['unverified messages', String(s.unverified)],
     ...s.perVault.map((v): [string, string] => [`at ${v.id}`, `${v.found}/${v.expected} (${v.accounts} accounts, by ${s.vaultCheck})`]),
+    ...(s.port
+      ? ([
+          ['ported address', `${s.port.address} ${s.port.from} → ${s.port.to}`],
+          ['  documents before / after', `${s.port.before} / ${s.port.after}`],
+          ['  at new operator (archive)', `${s.port.atNewOperator}/${s.port.before + s.port.after}${s.port.ok ? '' : ' FAILED'}`],
+          ['  cut-over / archive moved', `${(s.port.cutoverMs / 1000).toFixed(1)} s / ${(s.port.movedMs / 1000).toFixed(1)} s`],
+        ] as Array<[string, string]>)
+      : []),
     ['send time', `${(s.sendMs / 1000).toFixed(2)} s`],
     ['elapsed', `${(s.elapsedMs / 1000).toFixed(2)} s`],
     ['docs/s (sent → delivered)', s.docsPerSecond.toFixed(1)],

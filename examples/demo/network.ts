@@ -68,6 +68,8 @@ export async function startNetwork(options: NetworkOptions): Promise<DemoNetwork
       dataDir: join(options.root, 'router'),
       logLevel,
       delivery,
+      // A short objection window so the demo's port cuts over in seconds (900 s by default, TMB-PORT-012).
+      portability: { objectionWindowSeconds: 2, workerPollMs: 200 },
       metering: DEMO_METERING,
     }, clock)
     started.push(router)
@@ -80,6 +82,7 @@ export async function startNetwork(options: NetworkOptions): Promise<DemoNetwork
         directoryUrl: router.url,
         logLevel,
         delivery,
+        portability: { workerPollMs: 200 },
         metering: DEMO_METERING,
       }, clock)
       started.push(vault)

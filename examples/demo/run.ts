@@ -12,6 +12,7 @@ import { tinyPdf } from '../lib/pdf.js'
 import { registerOperators, startNetwork, type DemoNetwork, type DemoNode } from './network.js'
 import { Progress } from './progress.js'
 import { DEMO_METERING, prefund, printMeteringStatements } from './metering.js'
+import { runPort, type PortSummary } from './port.js'
 
 export interface DemoOptions {
   documents: number
@@ -47,9 +48,14 @@ export interface DemoSummary {
   elapsedMs: number
   sendMs: number
   docsPerSecond: number
+  /** The port of one person's address from vault-a to vault-b (chapter 9). */
+  port?: PortSummary
   ok: boolean
   problems: string[]
 }
+
+/** Documents sent to the ported address after its cut-over. */
+const AFTER_PORT = 3
 
 class DemoTimeout extends Error {}
 
@@ -116,7 +122,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
     const key = await generateSigningKey()
     await router.admin.registerSender({ id: SENDER_ID, name: 'Demo Employer', jwk: toPublicJwk(key) })
     log(`Registered sender ${SENDER_ID} (key ${key.kid})`)
-    await prefund(router, SENDER_ID, (options.documents + 10) * DEMO_METERING.tariffs.standard)
+    await prefund(router, SENDER_ID, (options.documents + 10 + AFTER_PORT) * DEMO_METERING.tariffs.standard)
     const client = new TimbreClient({ baseUrl: router.url, senderId: SENDER_ID, key, retry: { attempts: 5 } })
 
     // 5. Send.
@@ -258,12 +264,20 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
     const duplicated = sent.filter((s) => (landed.get(s.messageId) ?? 0) > 1).length
     const foreign = [...landed.keys()].filter((id) => !sent.some((s) => s.messageId === id))
     if (foreign.length) problems.push(`${foreign.length} unexpected documents at the vaults`)
+    // 9. The port: person 1's address moves from vault-a to vault-b with the whole archive.
+    let port: PortSummary | undefined
+    const mover = people.find((p) => p.vault === vaults[0])
+    if (timeLeft && mover && vaults[1]) {
+      port = await runPort({ donor: mover.vault, recipient: vaults[1], address: mover.address, client, book, documentsAfter: AFTER_PORT, log })
+      problems.push(...port.problems)
+    }
     // Metering: the sender's statement and each operator-pair settlement, verified.
     const meteringProblems = await printMeteringStatements(network, { id: SENDER_ID, key }, log)
     problems.push(...meteringProblems)
     const elapsedMs = Date.now() - started
     const ok =
       meteringProblems.length === 0 &&
+      (port === undefined || port.ok) &&
       refused === 0 &&
       sent.length === options.documents &&
       delivered === options.documents &&
@@ -288,6 +302,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
       elapsedMs,
       sendMs,
       docsPerSecond: delivered / Math.max(0.001, (deliveredAt - sendStart) / 1000),
+      ...(port ? { port } : {}),
       ok,
       problems,
     }
