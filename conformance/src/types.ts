@@ -9,7 +9,7 @@ export const PROFILES = ['vault-operator', 'routing-node', 'directory'] as const
 export type Profile = (typeof PROFILES)[number]
 
 /** Optional features a target can declare in its config (`features`). */
-export const FEATURES = ['portability', 'directory-changes'] as const
+export const FEATURES = ['portability', 'metering', 'directory-changes'] as const
 export type Feature = (typeof FEATURES)[number] | (string & {})
 
 /** Outcomes. INAPPLICABLE is never counted as a pass. */

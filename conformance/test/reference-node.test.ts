@@ -39,3 +39,15 @@ t.test('reference node passes every profile', async (t) => {
     })
   }
 })
+
+// Metering needs a node that charges: a second reference node with a stamp price
+// (TIMBRE_STAMP_PRICE_STANDARD), the routing-node profile with feature metering.
+t.test('reference node passes the metering assertions when it charges', async (t) => {
+  const node = await startReferenceNode({ TIMBRE_STAMP_PRICE_STANDARD: '7' })
+  t.teardown(() => node.stop())
+  const report = await runSuite({ target: node.url, profile: 'routing-node', features: ['metering'], admin: { token: node.adminToken }, filter: 'metering' })
+  const ran = report.outcomes.filter((o) => o.profile === 'routing-node')
+  t.ok(ran.length >= 4, `${ran.length} metering assertions ran`)
+  for (const o of ran) if (o.status !== 'PASS') t.fail(`${o.id} ${o.status}: ${o.message}`, { exchanges: o.exchanges.slice(-2) })
+  t.ok(report.passed, 'routing-node + metering: CONFORMANT')
+})

@@ -19,6 +19,7 @@ import { directoryFeedAssertions } from './directory/feed.js'
 import { portabilityDirectoryAssertions } from './portability/directory.js'
 import { portabilityVaultAssertions } from './portability/vault.js'
 import { portabilityArchiveAssertions } from './portability/archive.js'
+import { meteringAssertions } from './metering/sender.js'
 
 export type { Assertion } from './assertion.js'
 
@@ -36,6 +37,7 @@ export const ASSERTIONS: readonly Assertion[] = Object.freeze([
   ...nodeAssertions('routing-node'),
   ...routerAssertions,
   ...routerRelayAssertions,
+  ...meteringAssertions,
   ...nodeAssertions('directory'),
   ...directoryAssertions,
   ...directoryFeedAssertions,
