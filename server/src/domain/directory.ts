@@ -76,7 +76,32 @@ export class DirectoryService {
   /** The line valid at `at` (default now), signed; undefined when none (TMB-DIR-008, -009). */
   async lookup(address: string, at: Date = this.#now()): Promise<ResolvedLine | undefined> {
     const row = await this.#lines.validAt(address, at)
-    return row && this.sign(row)
+    return row && this.#signCached(row)
+  }
+
+  // Signed lines by content (everything but issuedAt) and signing kid. A line
+  // version only ever changes its validTo (TMB-DIR-003), which is part of the
+  // key, so a closed line misses and is signed anew with a new issuedAt
+  // (TMB-DIR-005). Which version is valid is still read from the store on
+  // every lookup; only the Ed25519 signature of an unchanged line is reused.
+  readonly #signed = new Map<string, ResolvedLine>()
+  static readonly SIGNED_CACHE_MAX = 10_000
+
+  async #signCached(row: LineRow): Promise<ResolvedLine> {
+    const key = JSON.stringify([
+      this.#signer.signingKey.kid, this.#signer.nodeId, row.address, row.version, row.operatorId, row.relayEndpoint,
+      row.encryptionKeys, row.validFrom.getTime(), row.validTo === null ? null : row.validTo.getTime(),
+    ])
+    const hit = this.#signed.get(key)
+    if (hit) {
+      this.#signed.delete(key)
+      this.#signed.set(key, hit)
+      return hit
+    }
+    const resolved = await this.sign(row)
+    this.#signed.set(key, resolved)
+    if (this.#signed.size > DirectoryService.SIGNED_CACHE_MAX) this.#signed.delete(this.#signed.keys().next().value as string)
+    return resolved
   }
 
   /**
