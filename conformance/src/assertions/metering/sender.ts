@@ -142,6 +142,26 @@ export const meteringAssertions = [
     },
   }),
   defineAssertion({
+    id: 'router.metering.unsold-class',
+    description: 'A submission for a stamp class the node does not list in its tariffs is refused with 400 schema-violation and not charged',
+    requirements: ['TMB-MTR-002'],
+    level: 'MUST',
+    profile: 'routing-node',
+    features: F,
+    async run(ctx: Ctx) {
+      const t = await ctx.target()
+      const sold = new Set((Array.isArray(t.discovery.tariffs) ? t.discovery.tariffs : []).map((x: any) => x?.stampClass))
+      const unsold = ['registered', 'standard'].find((c) => !sold.has(c))
+      if (!unsold) ctx.inapplicable('the node sells both stamp classes')
+      const { amount } = await price(ctx)
+      const s = await meteredSender(ctx, amount * 3 + 100)
+      const sealed = await sealFor(ctx, { sender: s })
+      expectProblem(ctx, await submit(ctx, { envelope: sealed.envelope, content: sealed.content, stampClass: unsold }, { sender: s }), 'schema-violation')
+      const entries = await ledger(ctx, s)
+      ctx.check(!entries.some((e) => e.kind === 'charge'), 'the refused submission was charged')
+    },
+  }),
+  defineAssertion({
     id: 'router.metering.statement',
     description: 'The monthly statement of a closed month is a statement JWS verifiable with the target JWKS (verifyStatement), and is served as CSV for Accept: text/csv',
     requirements: ['TMB-MTR-014', 'TMB-MTR-015'],
