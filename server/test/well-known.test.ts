@@ -21,7 +21,7 @@ t.test('GET /.well-known/timbre is the discovery document (TMB-TRUST-010/011)', 
   t.ok(validate(res.json), JSON.stringify(validate.errors))
   t.equal(res.json.nodeId, 'node-under-test')
   t.same(res.json.roles, ['routing-node', 'directory', 'vault-operator'])
-  t.same(Object.keys(res.json.endpoints).sort(), ['archiveImports', 'directory', 'evidence', 'jwks', 'relay', 'submissions', 'trustList'])
+  t.same(Object.keys(res.json.endpoints).sort(), ['archiveImports', 'directory', 'directoryNotifications', 'evidence', 'jwks', 'relay', 'submissions', 'trustList'])
   t.equal(res.json.endpoints.jwks, `${node.url}/.well-known/jwks.json`, 'absolute URL of the listening node')
   t.same(res.json.limits, { maxContentBytes: 10_485_760, maxRequestBytes: 15_000_000 })
   t.same(res.json.algorithms, { signature: ['EdDSA'], keyAgreement: ['ECDH-ES+A256KW'], contentEncryption: ['A256GCM'] })
