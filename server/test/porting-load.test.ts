@@ -146,7 +146,8 @@ t.test(`port an address while ${TOTAL} deliveries are in flight`, async (t) => {
     duplicated,
     donorNotifiedBeforeCutoverMs: cutoverAt - aNotified,
     requestToNotifiedMs: aNotified - requestedAt,
-    cutoverToArchiveDoneMs: doneAt - cutoverAt,
+    // When the donor's transfer job finished (the new operator's 201), from the cut-over.
+    cutoverToArchiveImportedMs: (transferJob?.doneAt?.getTime() ?? doneAt) - cutoverAt,
     totalMs: Date.now() - started,
   }
   t.comment(JSON.stringify(report))
