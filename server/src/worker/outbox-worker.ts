@@ -42,6 +42,7 @@ export class OutboxWorker {
   #running = false
   #loop: Promise<void> | undefined
   #wake: (() => void) | undefined
+  #kicked = false
   #timer: NodeJS.Timeout | undefined
   #timerAt = Infinity
   readonly stats: WorkerStats = { claimed: 0, relays: 0, webhooks: 0 }
@@ -73,7 +74,10 @@ export class OutboxWorker {
   kick(): void {
     const wake = this.#wake
     this.#wake = undefined
-    wake?.()
+    // Not sleeping (claiming or busy): remember it, so the next sleep returns at
+    // once instead of waiting a poll interval for a row committed meanwhile.
+    if (wake) wake()
+    else this.#kicked = true
   }
 
   // Wake up when a row this process rescheduled comes due, sooner than the poll.
@@ -91,6 +95,10 @@ export class OutboxWorker {
   }
 
   #sleep(ms: number): Promise<void> {
+    if (this.#kicked) {
+      this.#kicked = false
+      return Promise.resolve()
+    }
     return new Promise((resolve) => {
       const timer = setTimeout(() => { this.#wake = undefined; resolve() }, ms)
       this.#wake = () => { clearTimeout(timer); resolve() }
