@@ -178,3 +178,23 @@ t.test('delivery reads are per sender', async (t) => {
   t.equal(replay.json.code, 'request-replayed')
   void stranger
 })
+
+// The sender's key and status are cached in-process (server/src/store/sender-cache.ts):
+// a change through this node's admin API applies to the very next submission.
+t.test('a sender disabled through the admin API is refused at once', async (t) => {
+  const f = await routingFixture(t)
+  const first = await seal(f)
+  const firstBody = JSON.stringify({ envelope: first.envelope, content: first.content })
+  const ok = await submitRaw(f, { body: firstBody, idempotencyKey: 'k-cached-1' })
+  t.equal(ok.status, 202, 'accepted while active (the sender is now cached)')
+  const path = `/v1/admin/senders/${encodeURIComponent(f.sender.id)}`
+  t.equal((await call(f.node.listenUrl, 'PATCH', path, { admin: true, body: { status: 'disabled' } })).status, 200)
+  const second = await seal(f)
+  const refused = await submitRaw(f, { body: JSON.stringify({ envelope: second.envelope, content: second.content }) })
+  t.equal(refused.status, 403)
+  t.equal(refused.json?.code, 'sender-disabled')
+  t.equal((await call(f.node.listenUrl, 'PATCH', path, { admin: true, body: { status: 'active' } })).status, 200)
+  const third = await seal(f)
+  const again = await submitRaw(f, { body: JSON.stringify({ envelope: third.envelope, content: third.content }) })
+  t.equal(again.status, 202, 'accepted again once re-enabled')
+})

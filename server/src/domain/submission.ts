@@ -21,6 +21,7 @@ import type { Transaction } from 'kysely'
 import { NodeError } from '../errors.js'
 import { problemBody } from '../http/problem.js'
 import type { Database } from '../store/schema.js'
+import { senderCache } from '../store/sender-cache.js'
 import type { RoutingServices } from './routing.js'
 import { Metering } from './metering.js'
 
@@ -102,7 +103,8 @@ export class SubmissionService {
         body: req.rawBody ?? '',
         now: this.#r.now(),
         resolveKey: async (iss, kid) => {
-          const s = await this.#r.db.selectFrom('senders').select(['id', 'jwk', 'kid', 'status']).where('id', '=', iss).executeTakeFirst()
+          // Cached for at most SENDER_CACHE_TTL_MS; this process's admin changes invalidate it at once.
+          const s = await senderCache(this.#r.db).get(iss, () => this.#r.db.selectFrom('senders').select(['id', 'jwk', 'kid', 'status']).where('id', '=', iss).executeTakeFirst())
           if (!s) throw new NodeError('sender-unknown', { detail: `sender ${iss} is not registered here` })
           if (s.status !== 'active') throw new NodeError('sender-disabled', { detail: `sender ${iss} is disabled` })
           sender = { id: s.id, jwk: toPublicJwk(s.jwk as unknown as PublicJwk), kid: s.kid }

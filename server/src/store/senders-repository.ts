@@ -1,6 +1,7 @@
 // Registered senders (organisations allowed to submit through this node).
 import type { Kysely, Selectable } from 'kysely'
 import type { Database, SendersTable } from './schema.js'
+import { senderCache } from './sender-cache.js'
 
 export type SenderStatus = 'active' | 'disabled'
 
@@ -68,17 +69,22 @@ export class SendersRepository {
 
   /** Apply a patch; undefined when no such sender. */
   async update(id: string, patch: SenderPatch): Promise<SenderRecord | undefined> {
-    const row = await this.#db
-      .updateTable('senders')
-      .set({
-        updated_at: new Date(),
-        ...(patch.status !== undefined && { status: patch.status }),
-        ...(patch.webhookUrl !== undefined && { webhook_url: patch.webhookUrl }),
-        ...(patch.key !== undefined && { jwk: JSON.stringify(patch.key.jwk), kid: patch.key.kid }),
-      })
-      .where('id', '=', id)
-      .returningAll()
-      .executeTakeFirst()
-    return row && toRecord(row)
+    try {
+      const row = await this.#db
+        .updateTable('senders')
+        .set({
+          updated_at: new Date(),
+          ...(patch.status !== undefined && { status: patch.status }),
+          ...(patch.webhookUrl !== undefined && { webhook_url: patch.webhookUrl }),
+          ...(patch.key !== undefined && { jwk: JSON.stringify(patch.key.jwk), kid: patch.key.kid }),
+        })
+        .where('id', '=', id)
+        .returningAll()
+        .executeTakeFirst()
+      return row && toRecord(row)
+    } finally {
+      // The submission path's key/status cache (sender-cache.ts) sees this change at once.
+      senderCache(this.#db).invalidate(id)
+    }
   }
 }
