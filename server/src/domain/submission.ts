@@ -359,12 +359,19 @@ export class SubmissionService {
           // A concurrent submission of the same message won the race: answer as step 14 would.
           if (Number(ins.numInsertedOrUpdatedRows ?? 0n) !== 1) throw new RaceLost()
         }
-        await trx.insertInto('evidence').values({ evidence_id: evidence.evidenceId, sender_id: sender.id, message_id: meta.messageId, event: evidence.event, issuer: evidence.issuer, jws: stamp, created_at: now }).execute()
-        await trx.insertInto('outbox').values({
-          kind: 'relay', sender_id: sender.id, message_id: meta.messageId,
-          payload: JSON.stringify({ senderKey: sender.jwk }), available_at: now,
-        }).execute()
-        await this.#markComplete(trx, sender.id, key, answer)
+        // The stamp's evidence, the relay job and the idempotency completion in one
+        // statement (data-modifying CTEs): one round trip instead of three, same rows.
+        await trx
+          .with('e', (db) => db.insertInto('evidence')
+            .values({ evidence_id: evidence.evidenceId, sender_id: sender.id, message_id: meta.messageId, event: evidence.event, issuer: evidence.issuer, jws: stamp, created_at: now })
+            .returning('evidence_id'))
+          .with('o', (db) => db.insertInto('outbox')
+            .values({ kind: 'relay', sender_id: sender.id, message_id: meta.messageId, payload: JSON.stringify({ senderKey: sender.jwk }), available_at: now })
+            .returning('id'))
+          .updateTable('idempotency_keys')
+          .set({ state: 'completed', response_status: answer.status, response_body: JSON.stringify({ text: answer.body, type: answer.contentType }) })
+          .where('sender_id', '=', sender.id).where('key', '=', key)
+          .execute()
         return answer
       }).then((answer) => {
         this.#r.kick()
