@@ -187,6 +187,11 @@ t.test('a sender disabled through the admin API is refused at once', async (t) =
   const firstBody = JSON.stringify({ envelope: first.envelope, content: first.content })
   const ok = await submitRaw(f, { body: firstBody, idempotencyKey: 'k-cached-1' })
   t.equal(ok.status, 202, 'accepted while active (the sender is now cached)')
+  // Step 3's replay check (folded into step 5's insert) still answers before idempotency and step 4.
+  const sameKey = await submitRaw(f, { body: firstBody, idempotencyKey: 'k-cached-1', authorization: ok.authorization })
+  t.equal(sameKey.json?.code, 'request-replayed', 'replayed proof, same key: request-replayed, not an idempotent replay')
+  const noKey = await submitRaw(f, { body: firstBody, idempotencyKey: null, authorization: ok.authorization })
+  t.equal(noKey.json?.code, 'request-replayed', 'replayed proof, no key: request-replayed first')
   const path = `/v1/admin/senders/${encodeURIComponent(f.sender.id)}`
   t.equal((await call(f.node.listenUrl, 'PATCH', path, { admin: true, body: { status: 'disabled' } })).status, 200)
   const second = await seal(f)

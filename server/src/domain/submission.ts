@@ -17,7 +17,7 @@ import {
   type EnvelopeMetadata,
   type PublicJwk,
 } from '@timbre/sdk'
-import type { Transaction } from 'kysely'
+import { sql, type Transaction } from 'kysely'
 import { NodeError } from '../errors.js'
 import { problemBody } from '../http/problem.js'
 import type { Database } from '../store/schema.js'
@@ -92,8 +92,13 @@ export class SubmissionService {
     this.#metering = new Metering(routing)
   }
 
-  /** Step 3: the sender's request proof, its key, its status, and a first replay check. */
-  async authenticate(req: IncomingRequest): Promise<{ sender: AuthenticatedSender; jti: string; exp: number }> {
+  /**
+   * Step 3: the sender's request proof, its key, its status, and a first replay check.
+   * `handle` defers the replay check to the idempotency insert of step 5, which
+   * does it in the same statement (and answers `request-replayed` before any
+   * idempotency outcome, as step 3 would).
+   */
+  async authenticate(req: IncomingRequest, options: { deferReplayCheck?: boolean } = {}): Promise<{ sender: AuthenticatedSender; jti: string; exp: number }> {
     let sender: AuthenticatedSender | undefined
     try {
       const claims = await verifyRequestProof(header(req.headers, 'authorization'), {
@@ -113,12 +118,16 @@ export class SubmissionService {
       })
       if (!sender || sender.id !== claims.iss) throw new NodeError('auth-invalid', { detail: 'the proof issuer is not the sender' })
       // The jti is claimed in the transaction that stores the answer; a proof already used is refused here.
-      const seen = await this.#r.db.selectFrom('replay_nonces').select('jti').where('jti', '=', claims.jti).executeTakeFirst()
-      if (seen) throw new NodeError('request-replayed')
+      if (!options.deferReplayCheck) await this.#refuseReplayed(claims.jti)
       return { sender, jti: claims.jti, exp: claims.exp }
     } catch (err) {
       throw nodeError(err)
     }
+  }
+
+  async #refuseReplayed(jti: string): Promise<void> {
+    const seen = await this.#r.db.selectFrom('replay_nonces').select('jti').where('jti', '=', jti).executeTakeFirst()
+    if (seen) throw new NodeError('request-replayed')
   }
 
   /** `POST /v1/submissions` (spec 5.2) or, with `rerouteOf`, `POST /v1/deliveries/{messageId}/reroute` (9.5). */
@@ -129,15 +138,16 @@ export class SubmissionService {
       throw new NodeError('unsupported-media-type', { detail: 'the body must be application/json' })
     }
     // Step 3.
-    const auth = await this.authenticate(req)
+    const auth = await this.authenticate(req, { deferReplayCheck: true })
     // Step 4.
     const key = header(req.headers, 'idempotency-key')
     if (key === undefined || !KEY_PATTERN.test(key)) {
+      await this.#refuseReplayed(auth.jti) // step 3 answers first
       throw new NodeError('idempotency-key-missing', { detail: 'Idempotency-Key must be 1 to 255 visible ASCII characters' })
     }
-    // Step 5.
+    // Step 5 (with step 3's replay check folded into its insert).
     const hash = sha256(req.rawBody ?? '')
-    const replayed = await this.#beginIdempotency(auth.sender.id, key, hash)
+    const replayed = await this.#beginIdempotency(auth.sender.id, key, hash, auth.jti)
     if (replayed) return replayed
     let answer: Answer
     try {
@@ -156,17 +166,19 @@ export class SubmissionService {
   }
 
   // TMB-IDEM-004..006, -008: replay, refuse, or take the key.
-  async #beginIdempotency(senderId: string, key: string, hash: string): Promise<Answer | undefined> {
+  async #beginIdempotency(senderId: string, key: string, hash: string, jti: string): Promise<Answer | undefined> {
     const db = this.#r.db
     for (let attempt = 0; attempt < 3; attempt++) {
       const now = this.#r.now()
       // Insert first: a new key (the common case) costs one statement; a key seen before is read after the conflict.
-      const inserted = await db
-        .insertInto('idempotency_keys')
-        .values({ sender_id: senderId, key, request_hash: hash, state: 'in_progress', created_at: now, expires_at: new Date(now.getTime() + IDEMPOTENCY_TTL_MS) })
-        .onConflict((oc) => oc.columns(['sender_id', 'key']).doNothing())
-        .executeTakeFirst()
-      if (Number(inserted.numInsertedOrUpdatedRows ?? 0n) === 1) return undefined
+      // The insert only happens when the proof's jti was never used (step 3's replay check, same statement).
+      const inserted = await sql`insert into idempotency_keys (sender_id, key, request_hash, state, created_at, expires_at)
+        select ${senderId}, ${key}, ${hash}, 'in_progress', ${now.toISOString()}::timestamptz, ${new Date(now.getTime() + IDEMPOTENCY_TTL_MS).toISOString()}::timestamptz
+        where not exists (select 1 from replay_nonces where jti = ${jti})
+        on conflict (sender_id, key) do nothing`.execute(db)
+      if (Number(inserted.numAffectedRows ?? 0n) === 1) return undefined
+      // Nothing inserted: a replayed proof (refused first, as in step 3) or a key seen before.
+      await this.#refuseReplayed(jti)
       const row = await db.selectFrom('idempotency_keys').selectAll().where('sender_id', '=', senderId).where('key', '=', key).executeTakeFirst()
       if (row) {
         const expired = new Date(row.expires_at).getTime() <= now.getTime()
