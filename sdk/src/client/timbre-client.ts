@@ -207,6 +207,7 @@ export interface OperatorRecord {
 }
 
 const trimSlash = (url: string) => url.replace(/\/+$/, '')
+const LINE_EXPIRED = 'the directory line is no longer valid'
 const unexpected = (detail: string, requestId?: string) => new TimbreError('unexpected-response', { detail, requestId })
 const isObject = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v)
 
@@ -336,6 +337,17 @@ export class TimbreClient {
    * ```
    */
   async lookup(address: string): Promise<DirectoryLine> {
+    // A cut-over may fall between the directory's answer and this check: ask again for the line valid now.
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.#lookupOnce(address)
+      } catch (err) {
+        if (!(err instanceof TimbreError && err.code === 'unexpected-response' && err.detail === LINE_EXPIRED) || attempt >= 2) throw err
+      }
+    }
+  }
+
+  async #lookupOnce(address: string): Promise<DirectoryLine> {
     const to = assertVaultAddress(address)
     const base = await this.#directoryBase()
     let res: JsonResponse<{ line?: unknown }>
@@ -356,7 +368,7 @@ export class TimbreClient {
     }
     if (line.address !== to) throw unexpected('the directory answered for another address', res.requestId)
     if (line.validTo !== null && line.validTo !== undefined && Date.parse(line.validTo) <= Date.now()) {
-      throw unexpected('the directory line is no longer valid', res.requestId)
+      throw unexpected(LINE_EXPIRED, res.requestId)
     }
     return line
   }
