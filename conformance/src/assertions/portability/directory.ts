@@ -43,7 +43,7 @@ export const portabilityDirectoryAssertions = [
   defineAssertion({
     id: 'directory.port.request-checks',
     description: 'Port requests are checked in the order of 9.3 with the exact codes: sender-mismatch, recipient-unknown, directory-conflict, porting-code-invalid/-expired/-used, port-already-pending',
-    requirements: ['TMB-PORT-009', 'TMB-PORT-006', 'TMB-PORT-015', 'TMB-PORT-002'],
+    requirements: ['TMB-PORT-009', 'TMB-PORT-006', 'TMB-PORT-015', 'TMB-PORT-002', 'TMB-ERR-005'],
     level: 'MUST',
     profile: 'directory',
     features: F,
@@ -69,10 +69,18 @@ export const portabilityDirectoryAssertions = [
       const ok = await portRequest(ctx, newOp, address, code)
       ctx.check(ok.status === 201, `a valid port request answered ${ok.status} ${ok.json?.code ?? ''} ${ok.json?.detail ?? ''}, expected 201`)
       expectProblem(ctx, await portRequest(ctx, newOp, address, code), 'porting-code-used')
+      let again: string | undefined
       if (ok.json?.status === 'pending' && Date.parse(ok.json.cutoverAt) > Date.now() + 300) {
-        const again = await donorCode(ctx, donor, address)
+        again = await donorCode(ctx, donor, address)
         expectProblem(ctx, await portRequest(ctx, newOp, address, again), 'port-already-pending')
       } else ctx.note('the objection window is too short to observe port-already-pending (the port completed at once)')
+      // ERR-005: no answer reveals a porting code or a stack trace.
+      const codes = [code, badCheck(code), short, ...(again ? [again] : [])]
+      for (const e of ctx.exchanges) {
+        const text = e.responseBody ?? ''
+        for (const c of codes) ctx.check(!text.includes(c), `the answer to ${e.method} ${e.url} (${e.status}) reveals the porting code ${c}`)
+        ctx.check(!/\n\s+at [^\n]+:\d+:\d+/.test(text), `the answer to ${e.method} ${e.url} (${e.status}) carries a stack trace`)
+      }
     },
   }),
   defineAssertion({
