@@ -1,8 +1,8 @@
 /**
  * The registry of every assertion. Ids are stable and never reused.
- * Portability assertions (feature `portability`) are added here when the
- * portability chapter lands; the runner already marks them INAPPLICABLE for
- * targets that do not declare the feature.
+ * Portability assertions (feature `portability`) and metering assertions
+ * (feature `metering`) are INAPPLICABLE for targets that do not declare the
+ * feature in their config; they never count as a pass then.
  */
 import type { Assertion } from './assertion.js'
 import { nodeAssertions } from './common/node.js'
