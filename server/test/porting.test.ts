@@ -64,11 +64,13 @@ t.test('codes and requests: wrong, expired, reused code; address already porting
   // The directory checks the code itself too (a client that skipped its local check).
   await t.rejects(asOperator(net, 'b').requestPort({ address, portingCode: typo, consent }), { code: 'porting-code-invalid' })
 
-  // Expired: a code registered to expire in 1 s, used after.
+  // Expired: a code registered to expire in a few seconds (room for a loaded
+  // CI machine to register it before then), used after.
   const a = asOperator(net, 'a')
   const short = issuePortingCode(address)
-  await a.registerPortingCode({ address, codeDigest: portingCodeDigest(address, short), expiresAt: new Date(Date.now() + 800).toISOString() })
-  await new Promise((res) => setTimeout(res, 1_000))
+  const shortExpiry = Date.now() + 4_000
+  await a.registerPortingCode({ address, codeDigest: portingCodeDigest(address, short), expiresAt: new Date(shortExpiry).toISOString() })
+  await new Promise((res) => setTimeout(res, Math.max(0, shortExpiry - Date.now()) + 200))
   r = await admin(net.b, 'POST', '/v1/admin/ports', { address, portingCode: short, consent })
   t.equal(r.status, 422)
   t.equal(r.json.code, 'porting-code-expired', 'expired code')
