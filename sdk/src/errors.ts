@@ -226,7 +226,14 @@ export function problemFor(
   return body
 }
 
-/** True when `value` names a known error code. */
+/**
+ * True when `value` names a known error code.
+ *
+ * @example
+ * ```ts
+ * if (isErrorCode(problem.code)) console.log(ERROR_CATALOG[problem.code].retryable)
+ * ```
+ */
 export function isErrorCode(value: unknown): value is ErrorCode {
   return typeof value === 'string' && Object.hasOwn(ERROR_CATALOG, value)
 }

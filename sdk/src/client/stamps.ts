@@ -17,7 +17,14 @@ import {
 
 const PERIOD = /^(\d{4})-(0[1-9]|1[0-2])$/
 
-/** The first instant of a `YYYY-MM` month and of the next one (UTC). */
+/**
+ * The first instant of a `YYYY-MM` month and of the next one (UTC).
+ *
+ * @example
+ * ```ts
+ * periodBounds('2026-11') // { from: 2026-11-01T00:00:00Z, to: 2026-12-01T00:00:00Z }
+ * ```
+ */
 export function periodBounds(period: string): { from: Date; to: Date } {
   const m = PERIOD.exec(period)
   if (!m) throw new TimbreError('schema-violation', { detail: 'period must be YYYY-MM' })
@@ -54,7 +61,15 @@ export interface StampsTransport {
   nodeId(): Promise<string>
 }
 
-/** The stamps API of a {@link TimbreClient} (`client.stamps`). */
+/**
+ * The stamps API of a {@link TimbreClient} (`client.stamps`).
+ *
+ * @example
+ * ```ts
+ * const { statement, jws } = await client.stamps.statement('2026-11') // verified before it is returned
+ * console.log(statement.closingBalance) // keep `jws` for the accounts
+ * ```
+ */
 export class StampsApi {
   readonly #t: StampsTransport
 

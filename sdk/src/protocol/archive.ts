@@ -42,7 +42,13 @@ export interface ArchiveManifest {
 /** A file to put in an archive: its bytes, or a stream with a known size and digest. */
 export type ArchiveEntry =
   | { path: string; bytes: Uint8Array | string }
-  | { path: string; size: number; digest: Digest; open: () => Readable | Promise<Readable> }
+  | {
+      path: string
+      size: number
+      digest: Digest
+      /** Opens the file's bytes; called once, when the entry is written. */
+      open: () => Readable | Promise<Readable>
+    }
 
 /** A problem found in an archive, by path. */
 export interface ArchiveProblem {

@@ -281,7 +281,14 @@ export async function verifySettlement(routingJws: string, vaultJws: string, key
   return a
 }
 
-/** Decode a statement payload without verifying it. */
+/**
+ * Decode a statement payload without verifying it.
+ *
+ * @example
+ * ```ts
+ * decodeStatement(jws).period // '2026-11' — call verifyStatement before trusting any figure
+ * ```
+ */
 export function decodeStatement<T extends StatementPayload = StatementPayload>(jws: string): T {
   return peekPayload<T>(jws) ?? fail('not a statement JWS')
 }
