@@ -1,31 +1,20 @@
-// The node's error vocabulary. Protocol codes, statuses and titles come from
-// the SDK's ERROR_CATALOG (design notes §9, the nouns live once); this file
-// adds the few operator-admin codes and the error class the node throws.
+// The node's error vocabulary: every code, status and title comes from the
+// SDK's ERROR_CATALOG (the spec's table, the nouns live once); this file adds
+// only the error class the node throws.
 import { ERROR_CATALOG, isErrorCode, TimbreError, type ErrorCode, type ErrorCodeInfo } from '@timbre/sdk'
 
 export { ERROR_CATALOG, type ErrorCode }
 
-/**
- * Codes only this implementation answers with, beyond the spec's table.
- * Empty on purpose: every code, the admin API's included, is listed in
- * spec/12-errors.md so clients can rely on it.
- */
-export const ADMIN_ERROR_CATALOG = {} as const satisfies Record<string, ErrorCodeInfo>
-
-export type AdminErrorCode = keyof typeof ADMIN_ERROR_CATALOG
-
-/** Any code this node answers with. */
-export type NodeErrorCode = ErrorCode | AdminErrorCode
+/** Any code this node answers with: exactly the spec's codes. */
+export type NodeErrorCode = ErrorCode
 
 /** Status, retryability and title of a code. */
 export function errorInfo(code: NodeErrorCode): ErrorCodeInfo {
-  return isErrorCode(code) ? ERROR_CATALOG[code] : ADMIN_ERROR_CATALOG[code]
+  return ERROR_CATALOG[code]
 }
 
 /** True when `value` is a code this node may answer with. */
-export function isNodeErrorCode(value: unknown): value is NodeErrorCode {
-  return isErrorCode(value) || (typeof value === 'string' && Object.hasOwn(ADMIN_ERROR_CATALOG, value))
-}
+export const isNodeErrorCode: (value: unknown) => value is NodeErrorCode = isErrorCode
 
 export interface NodeErrorOptions {
   /** Explanation of this occurrence (the problem `detail`). Never secrets. */
