@@ -2,7 +2,7 @@
 // Every refusal: status + code, and no delivery, evidence or outbox row.
 import t from 'tap'
 import { createRequestProof, generateSigningKey } from '@timbre/sdk'
-import { counts } from './helpers/routing.js'
+import { counts, until } from './helpers/routing.js'
 import { routingFixture, seal, submitRaw } from './routing-setup.js'
 import { call } from './helpers/http.js'
 
@@ -157,6 +157,53 @@ t.test('idempotency', async (t) => {
   t.equal(loser.json.code, 'idempotency-in-progress')
   t.ok(loser.headers['retry-after'], 'Retry-After on in-progress')
   t.equal((await counts(f.store)).deliveries, 2)
+})
+
+// Group commit: concurrent submissions share step 18's transaction; a
+// conflict inside a batch (same message id, same proof) must be answered
+// exactly as it is when the requests come one by one.
+t.test('a burst with duplicates inside it: each message once, each answer as if alone', async (t) => {
+  const f = await routingFixture(t)
+  const before = await counts(f.store)
+  const distinct = await Promise.all(Array.from({ length: 24 }, () => seal(f)))
+  const twice = await Promise.all(Array.from({ length: 3 }, () => seal(f)))
+  const sharedProof = await seal(f)
+  const bodyOf = (s: { envelope: string; content: string }) => JSON.stringify({ envelope: s.envelope, content: s.content })
+  const proof = await createRequestProof({ key: f.sender.privateJwk, iss: f.sender.id, aud: f.node.config.nodeId, method: 'POST', path: '/v1/submissions', body: bodyOf(sharedProof) })
+  // Every request reaches step 18 at about the same time, while a batch is being written.
+  f.dir.lookupDelayMs = 200
+  const [single, doubled, proofed] = await Promise.all([
+    Promise.all(distinct.map((s) => submitRaw(f, { body: bodyOf(s) }))),
+    Promise.all(twice.flatMap((s) => [submitRaw(f, { body: bodyOf(s) }), submitRaw(f, { body: bodyOf(s) })])),
+    Promise.all([submitRaw(f, { body: bodyOf(sharedProof), authorization: proof }), submitRaw(f, { body: bodyOf(sharedProof), authorization: proof })]),
+  ])
+  f.dir.lookupDelayMs = 0
+  t.same(single.map((r) => r.status), single.map(() => 202), 'every distinct message accepted')
+  t.notOk(single.some((r) => r.headers['idempotency-replayed']), 'none of them a replay')
+  t.equal(new Set(single.map((r) => r.json.stamp)).size, 24, '24 stamps')
+  for (let i = 0; i < twice.length; i++) {
+    const [a, b] = [doubled[2 * i]!, doubled[2 * i + 1]!]
+    t.same([a.status, b.status], [202, 202], `message ${i}: both answered 202`)
+    t.equal([a, b].filter((r) => r.headers['idempotency-replayed'] === 'true').length, 1, `message ${i}: one original, one replay (TMB-IDEM-010)`)
+    t.equal(a.text, b.text, `message ${i}: the same stamp`)
+  }
+  t.same(proofed.map((r) => r.status).sort(), [202, 401], 'a proof used twice: one accepted, one refused')
+  t.equal(proofed.find((r) => r.status === 401)?.json.code, 'request-replayed')
+  const c = await counts(f.store)
+  t.equal(c.deliveries - before.deliveries, 28, 'one delivery per message')
+  const stamps = await f.store.db.selectFrom('evidence').select('evidence_id').where('event', '=', 'SubmissionAcceptance').execute()
+  t.equal(stamps.length, 28, 'one stamp evidence per message')
+  const open = await f.store.db.selectFrom('idempotency_keys').select('key').where('state', '=', 'in_progress').execute()
+  t.equal(open.length, 0, 'no key left in progress')
+  // Each message had its relay job: all 28 reach the vault, once each.
+  const messageIds = [...distinct, ...twice, sharedProof].map((s) => s.metadata.messageId)
+  await until(async () => {
+    const rows = await f.store.db.selectFrom('deliveries').select('status').where('message_id', 'in', messageIds).execute()
+    return rows.length === 28 && rows.every((r) => r.status === 'delivered')
+  }, 60_000)
+  const held = (await f.vault.kit.documents(f.address)).map((d) => d.messageId).filter((m) => messageIds.includes(m))
+  t.equal(held.length, 28, 'the vault holds each message once')
+  t.equal(new Set(held).size, 28)
 })
 
 t.test('delivery reads are per sender', async (t) => {

@@ -17,10 +17,12 @@ import {
   type EnvelopeMetadata,
   type PublicJwk,
 } from '@timbre/sdk'
-import { sql, type Transaction } from 'kysely'
+import { sql, type Insertable, type Transaction } from 'kysely'
 import { NodeError } from '../errors.js'
 import { problemBody } from '../http/problem.js'
-import type { Database } from '../store/schema.js'
+import { GroupCommit, type Outcome } from '../store/group-commit.js'
+import { REPLAY_SKEW_SECONDS } from '../store/replay-repository.js'
+import type { Database, DeliveriesTable } from '../store/schema.js'
 import { senderCache } from '../store/sender-cache.js'
 import type { RoutingServices } from './routing.js'
 import { Metering } from './metering.js'
@@ -80,6 +82,29 @@ function jweHeader(jwe: string): Record<string, unknown> | undefined {
   }
 }
 
+/** A new submission that passed steps 1-17, signed, waiting for step 18's write. */
+interface Acceptance {
+  auth: { sender: AuthenticatedSender; jti: string; exp: number }
+  key: string
+  delivery: Insertable<DeliveriesTable>
+  evidenceId: string
+  stampClass: 'standard' | 'registered'
+  now: Date
+  answer: Answer
+}
+
+/** The first attempt at an idempotency key (step 5), for the batched insert. */
+interface KeyClaim {
+  senderId: string
+  key: string
+  hash: string
+  jti: string
+  now: Date
+}
+
+const ok = <R>(value: R): Outcome<R> => ({ ok: true, value })
+const replayExpiry = (exp: number) => new Date((exp + REPLAY_SKEW_SECONDS) * 1000).toISOString()
+
 /** Members a re-route must keep from the original envelope (TMB-PORT-026). */
 const REROUTE_SAME = ['messageId', 'sender', 'recipient', 'documentType', 'title', 'issueDate', 'retentionHint', 'senderReference'] as const
 
@@ -87,9 +112,18 @@ export class SubmissionService {
   readonly #r: RoutingServices
   readonly #metering: Metering
 
+  // Group commit (BENCHMARKS.md): step 5's key inserts and step 18's writes of
+  // concurrent submissions share statements and commits. One batch at a time
+  // on the single-connection PGlite, a few on a PostgreSQL pool.
+  readonly #keyClaims: GroupCommit<KeyClaim, boolean>
+  readonly #acceptances: GroupCommit<Acceptance, void>
+
   constructor(routing: RoutingServices) {
     this.#r = routing
     this.#metering = new Metering(routing)
+    const parallel = routing.config.databaseUrl ? 3 : 1
+    this.#keyClaims = new GroupCommit({ maxBatch: 64, parallel, write: (items) => this.#claimKeys(items) })
+    this.#acceptances = new GroupCommit({ maxBatch: 64, parallel, write: (items) => this.#writeAcceptances(items) })
   }
 
   /**
@@ -170,13 +204,9 @@ export class SubmissionService {
     const db = this.#r.db
     for (let attempt = 0; attempt < 3; attempt++) {
       const now = this.#r.now()
-      // Insert first: a new key (the common case) costs one statement; a key seen before is read after the conflict.
-      // The insert only happens when the proof's jti was never used (step 3's replay check, same statement).
-      const inserted = await sql`insert into idempotency_keys (sender_id, key, request_hash, state, created_at, expires_at)
-        select ${senderId}, ${key}, ${hash}, 'in_progress', ${now.toISOString()}::timestamptz, ${new Date(now.getTime() + IDEMPOTENCY_TTL_MS).toISOString()}::timestamptz
-        where not exists (select 1 from replay_nonces where jti = ${jti})
-        on conflict (sender_id, key) do nothing`.execute(db)
-      if (Number(inserted.numAffectedRows ?? 0n) === 1) return undefined
+      // Insert first: a new key (the common case) costs one statement, shared with
+      // concurrent submissions; a key seen before is read after the conflict.
+      if (await this.#keyClaims.submit({ senderId, key, hash, jti, now })) return undefined
       // Nothing inserted: a replayed proof (refused first, as in step 3) or a key seen before.
       await this.#refuseReplayed(jti)
       const row = await db.selectFrom('idempotency_keys').selectAll().where('sender_id', '=', senderId).where('key', '=', key).executeTakeFirst()
@@ -200,6 +230,23 @@ export class SubmissionService {
       }
     }
     throw new NodeError('idempotency-in-progress', { retryAfter: 1 })
+  }
+
+  // Step 5's insert for a batch: one statement, autocommitted. A key is taken
+  // only when the proof's jti was never used (step 3's replay check, same
+  // statement). A key twice in one batch is sent once; the other copy reads
+  // the in-progress row and is answered 409, as if it had come a moment later.
+  async #claimKeys(items: readonly KeyClaim[]): Promise<Outcome<boolean>[]> {
+    const first = new Map<string, KeyClaim>()
+    for (const i of items) if (!first.has(`${i.senderId}\u0000${i.key}`)) first.set(`${i.senderId}\u0000${i.key}`, i)
+    const rows = [...first.values()].map((i) => sql`(${i.senderId}, ${i.key}, ${i.hash}, ${i.jti}, ${i.now.toISOString()}, ${new Date(i.now.getTime() + IDEMPOTENCY_TTL_MS).toISOString()})`)
+    const res = await sql<{ sender_id: string; key: string }>`insert into idempotency_keys (sender_id, key, request_hash, state, created_at, expires_at)
+      select v.s, v.k, v.h, 'in_progress', v.c::timestamptz, v.e::timestamptz from (values ${sql.join(rows)}) as v(s, k, h, j, c, e)
+      where not exists (select 1 from replay_nonces r where r.jti = v.j)
+      on conflict (sender_id, key) do nothing
+      returning sender_id, key`.execute(this.#r.db)
+    const taken = new Set(res.rows.map((r) => `${r.sender_id}\u0000${r.key}`))
+    return items.map((i) => ok(first.get(`${i.senderId}\u0000${i.key}`) === i && taken.has(`${i.senderId}\u0000${i.key}`)))
   }
 
   async #release(senderId: string, key: string): Promise<void> {
@@ -310,85 +357,78 @@ export class SubmissionService {
     if (!rerouteOf) await this.#metering.precheck(sender.id, original?.stamp_class ?? body.stampClass ?? 'standard')
     // Step 18.
     const stampClass = original?.stamp_class ?? body.stampClass ?? 'standard'
-    try {
-      return await this.#r.db.transaction().execute(async (trx) => {
+    const stampFor = (now: Date, previousEvidenceId?: string) => signEvidence(
+      {
+        event: 'SubmissionAcceptance',
+        time: now.toISOString(),
+        issuer: config.nodeId,
+        messageId: meta.messageId,
+        sender: meta.sender,
+        recipient: meta.recipient,
+        contentDigest: meta.content.digest,
+        envelopeDigest,
+        senderKid: sender.kid,
+        recipientOperator: line.operator,
+        stampClass,
+        ...(previousEvidenceId ? { previousEvidenceId } : {}),
+      },
+      this.#r.keys.signingKey,
+    )
+    if (rerouteOf) {
+      const answer = await this.#r.db.transaction().execute(async (trx) => {
         await this.#claim(trx, auth)
         const now = this.#r.now()
-        let previousEvidenceId: string | undefined
-        if (rerouteOf) {
-          const d = await trx.selectFrom('deliveries').select('status').where('sender_id', '=', sender.id).where('message_id', '=', rerouteOf).forUpdate().executeTakeFirst()
-          if (d?.status !== 'rerouting') throw new NodeError('message-id-conflict', { detail: 'the delivery is no longer rerouting' })
-          const rejection = await trx.selectFrom('evidence').select('evidence_id').where('sender_id', '=', sender.id).where('message_id', '=', rerouteOf)
-            .where('event', '=', 'RelayRejection').where('issuer', '=', this.#r.config.nodeId).orderBy('seq', 'desc').limit(1).executeTakeFirst()
-          previousEvidenceId = rejection?.evidence_id
-        }
-        const { jws: stamp, evidence } = await signEvidence(
-          {
-            event: 'SubmissionAcceptance',
-            time: now.toISOString(),
-            issuer: config.nodeId,
-            messageId: meta.messageId,
-            sender: meta.sender,
-            recipient: meta.recipient,
-            contentDigest: meta.content.digest,
-            envelopeDigest,
-            senderKid: sender.kid,
-            recipientOperator: line.operator,
-            stampClass,
-            ...(previousEvidenceId ? { previousEvidenceId } : {}),
-          },
-          this.#r.keys.signingKey,
-        )
+        const d = await trx.selectFrom('deliveries').select('status').where('sender_id', '=', sender.id).where('message_id', '=', rerouteOf).forUpdate().executeTakeFirst()
+        if (d?.status !== 'rerouting') throw new NodeError('message-id-conflict', { detail: 'the delivery is no longer rerouting' })
+        const rejection = await trx.selectFrom('evidence').select('evidence_id').where('sender_id', '=', sender.id).where('message_id', '=', rerouteOf)
+          .where('event', '=', 'RelayRejection').where('issuer', '=', config.nodeId).orderBy('seq', 'desc').limit(1).executeTakeFirst()
+        const { jws: stamp, evidence } = await stampFor(now, rejection?.evidence_id)
         const answer = accepted(stamp)
-        // TMB-MTR-003: one stamp charged at acceptance; a re-route is never charged.
-        if (!rerouteOf) await this.#metering.charge(trx, { senderId: sender.id, messageId: meta.messageId, stampClass, evidenceId: evidence.evidenceId })
-        if (rerouteOf) {
-          // TMB-PORT-027: the same delivery, the new envelope; the window is not extended (TMB-RTY-005).
-          await trx.updateTable('deliveries')
-            .set({ envelope: body.envelope, content: body.content, envelope_digest: envelopeDigest, stamp, status: 'accepted', recipient_operator: line.operator, route_version: line.version, reason: null, next_attempt_at: now, updated_at: now })
-            .where('sender_id', '=', sender.id).where('message_id', '=', rerouteOf).execute()
-          await trx.deleteFrom('outbox').where('kind', '=', 'relay').where('sender_id', '=', sender.id).where('message_id', '=', rerouteOf).execute()
-        } else {
-          const ins = await trx.insertInto('deliveries').values({
-            sender_id: sender.id,
-            message_id: meta.messageId,
-            recipient: meta.recipient,
-            envelope: body.envelope,
-            content: body.content,
-            envelope_digest: envelopeDigest,
-            content_digest: JSON.stringify(meta.content.digest),
-            stamp,
-            stamp_class: stampClass,
-            status: 'accepted',
-            attempts: 0,
-            next_attempt_at: now,
-            window_ends_at: new Date(now.getTime() + config.delivery.windowSeconds * 1000),
-            recipient_operator: line.operator,
-            route_version: line.version,
-            created_at: now,
-            updated_at: now,
-          }).onConflict((oc) => oc.columns(['sender_id', 'message_id']).doNothing()).executeTakeFirst()
-          // A concurrent submission of the same message won the race: answer as step 14 would.
-          if (Number(ins.numInsertedOrUpdatedRows ?? 0n) !== 1) throw new RaceLost()
-        }
-        // The stamp's evidence, the relay job and the idempotency completion in one
-        // statement (data-modifying CTEs): one round trip instead of three, same rows.
-        await trx
-          .with('e', (db) => db.insertInto('evidence')
-            .values({ evidence_id: evidence.evidenceId, sender_id: sender.id, message_id: meta.messageId, event: evidence.event, issuer: evidence.issuer, jws: stamp, created_at: now })
-            .returning('evidence_id'))
-          .with('o', (db) => db.insertInto('outbox')
-            .values({ kind: 'relay', sender_id: sender.id, message_id: meta.messageId, payload: JSON.stringify({ senderKey: sender.jwk }), available_at: now })
-            .returning('id'))
-          .updateTable('idempotency_keys')
-          .set({ state: 'completed', response_status: answer.status, response_body: JSON.stringify({ text: answer.body, type: answer.contentType }) })
-          .where('sender_id', '=', sender.id).where('key', '=', key)
-          .execute()
-        return answer
-      }).then((answer) => {
-        this.#r.kick()
+        // TMB-MTR-003: a re-route is never charged. TMB-PORT-027: the same delivery,
+        // the new envelope; the window is not extended (TMB-RTY-005).
+        await trx.updateTable('deliveries')
+          .set({ envelope: body.envelope, content: body.content, envelope_digest: envelopeDigest, stamp, status: 'accepted', recipient_operator: line.operator, route_version: line.version, reason: null, next_attempt_at: now, updated_at: now })
+          .where('sender_id', '=', sender.id).where('message_id', '=', rerouteOf).execute()
+        await trx.deleteFrom('outbox').where('kind', '=', 'relay').where('sender_id', '=', sender.id).where('message_id', '=', rerouteOf).execute()
+        await this.#finish(trx, [{ auth, key, evidenceId: evidence.evidenceId, now, answer, messageId: meta.messageId, stamp }])
         return answer
       })
+      this.#r.kick()
+      return answer
+    }
+    // The stamp is signed before the write, so that the write can be shared.
+    const now = this.#r.now()
+    const { jws: stamp, evidence } = await stampFor(now)
+    const answer = accepted(stamp)
+    const acceptance: Acceptance = {
+      auth,
+      key,
+      evidenceId: evidence.evidenceId,
+      stampClass,
+      now,
+      answer,
+      delivery: {
+        sender_id: sender.id,
+        message_id: meta.messageId,
+        recipient: meta.recipient,
+        envelope: body.envelope,
+        content: body.content,
+        envelope_digest: envelopeDigest,
+        content_digest: JSON.stringify(meta.content.digest),
+        stamp,
+        stamp_class: stampClass,
+        status: 'accepted',
+        attempts: 0,
+        next_attempt_at: now,
+        window_ends_at: new Date(now.getTime() + config.delivery.windowSeconds * 1000),
+        recipient_operator: line.operator,
+        route_version: line.version,
+        created_at: now,
+        updated_at: now,
+      },
+    }
+    try {
+      await this.#acceptances.submit(acceptance)
     } catch (err) {
       if (err instanceof RaceLost) {
         const existing = await this.#r.db.selectFrom('deliveries').select(['envelope_digest', 'stamp']).where('sender_id', '=', sender.id).where('message_id', '=', meta.messageId).executeTakeFirstOrThrow()
@@ -396,6 +436,75 @@ export class SubmissionService {
       }
       throw err
     }
+    this.#r.kick()
+    return answer
+  }
+
+  // Step 18 for a batch of new submissions: one transaction, one multi-row
+  // statement per table. Any surprise — a jti or messageId taken meanwhile
+  // (also twice in the batch), a 402 — rolls the batch back and each item is
+  // written alone, where the single-item rules answer exactly as before.
+  async #writeAcceptances(items: readonly Acceptance[]): Promise<Outcome<void>[]> {
+    if (items.length > 1) {
+      try {
+        await this.#r.db.transaction().execute(async (trx) => {
+          const nonces = items.map((i) => sql`(${i.auth.jti}, ${replayExpiry(i.auth.exp)})`)
+          const claimed = await sql<{ jti: string }>`insert into replay_nonces (jti, expires_at)
+            select v.j, v.e::timestamptz from (values ${sql.join(nonces)}) as v(j, e)
+            on conflict (jti) do nothing returning jti`.execute(trx)
+          if (claimed.rows.length !== items.length) throw new BatchFallback()
+          for (const i of items) await this.#charge(trx, i)
+          const inserted = await trx.insertInto('deliveries').values(items.map((i) => i.delivery))
+            .onConflict((oc) => oc.columns(['sender_id', 'message_id']).doNothing()).returning('message_id').execute()
+          if (inserted.length !== items.length) throw new BatchFallback()
+          await this.#finish(trx, items.map((i) => ({ ...i, messageId: i.delivery.message_id, stamp: i.delivery.stamp })))
+        })
+        return items.map(() => ok(undefined))
+      } catch {
+        // Whatever went wrong, each item now meets it alone and answers for itself.
+      }
+    }
+    const outcomes: Outcome<void>[] = []
+    for (const i of items) {
+      try {
+        await this.#r.db.transaction().execute(async (trx) => {
+          await this.#claim(trx, i.auth)
+          await this.#charge(trx, i)
+          const ins = await trx.insertInto('deliveries').values(i.delivery)
+            .onConflict((oc) => oc.columns(['sender_id', 'message_id']).doNothing()).executeTakeFirst()
+          // A concurrent submission of the same message won the race: answer as step 14 would.
+          if (Number(ins.numInsertedOrUpdatedRows ?? 0n) !== 1) throw new RaceLost()
+          await this.#finish(trx, [{ ...i, messageId: i.delivery.message_id, stamp: i.delivery.stamp }])
+        })
+        outcomes.push(ok(undefined))
+      } catch (error) {
+        outcomes.push({ ok: false, error })
+      }
+    }
+    return outcomes
+  }
+
+  // Steps 17-18 (TMB-MTR-003/007/008): one stamp charged at acceptance; a 402 here rolls everything back.
+  async #charge(trx: Transaction<Database>, i: Acceptance): Promise<void> {
+    await this.#metering.charge(trx, { senderId: i.auth.sender.id, messageId: i.delivery.message_id, stampClass: i.stampClass, evidenceId: i.evidenceId })
+  }
+
+  // The stamps' evidence, the relay jobs and the idempotency completions in one
+  // statement (data-modifying CTEs), for one item or a batch.
+  async #finish(trx: Transaction<Database>, items: readonly { auth: Acceptance['auth']; key: string; evidenceId: string; now: Date; answer: Answer; messageId: string; stamp: string }[]): Promise<void> {
+    const done = items.map((i) => sql`(${i.auth.sender.id}, ${i.key}, ${i.answer.status}, ${JSON.stringify({ text: i.answer.body, type: i.answer.contentType })})`)
+    await trx
+      .with('e', (db) => db.insertInto('evidence')
+        .values(items.map((i) => ({ evidence_id: i.evidenceId, sender_id: i.auth.sender.id, message_id: i.messageId, event: 'SubmissionAcceptance', issuer: this.#r.config.nodeId, jws: i.stamp, created_at: i.now })))
+        .returning('evidence_id'))
+      .with('o', (db) => db.insertInto('outbox')
+        .values(items.map((i) => ({ kind: 'relay' as const, sender_id: i.auth.sender.id, message_id: i.messageId, payload: JSON.stringify({ senderKey: i.auth.sender.jwk }), available_at: i.now })))
+        .returning('id'))
+      .updateTable('idempotency_keys')
+      .from(sql<{ s: string; k: string; st: string; b: string }>`(values ${sql.join(done)})`.as<'v'>(sql`v(s, k, st, b)`))
+      .set({ state: 'completed', response_status: sql`v.st::int`, response_body: sql`v.b::jsonb` })
+      .where(sql<boolean>`idempotency_keys.sender_id = v.s and idempotency_keys.key = v.k`)
+      .execute()
   }
 
   async #answerExisting(
@@ -413,4 +522,6 @@ export class SubmissionService {
 }
 
 class RaceLost extends Error {}
+/** A batch met a conflict: write its items one by one. */
+class BatchFallback extends Error {}
 
