@@ -55,7 +55,9 @@ if (d.load) row(`directory bulk load${d.loadBudgetSeconds ? ` (budget ${d.loadBu
 if (d.changeFeedChangesPerSecond !== undefined) row('directory change feed catch-up', `${d.changeFeedChangesPerSecond} changes/s`, '—', '', '')
 const p = S(r, 'portability')
 if (p.archiveExportMBps !== undefined) {
-  row('port cut-over visible at every node', p.portCutOver, '—', '< 1 s', '**pending**')
+  const co = p.portCutOver
+  if (co?.visibleAfterP99Ms !== undefined) row(`port cut-over visible at every node (${co.ports} ports × ${co.routingNodes} routing nodes, window 0)`, `after the cut-over: per node p50 ${co.visibleAfterP50Ms} ms, p99 ${co.visibleAfterP99Ms} ms, max ${co.visibleAfterMaxMs} ms; at every node p50 ${co.visibleAtEveryNodeP50Ms} ms, max ${co.visibleAtEveryNodeMaxMs} ms${co.notVisible ? `; not visible in time ${co.notVisible}` : ''}`, '—', '< 1 s', yes(!co.notVisible && co.visibleAtEveryNodeMaxMs < 1000))
+  else row('port cut-over visible at every node', typeof co === 'string' ? co : `not measured: ${co?.skipped ?? 'absent'}`, '—', '< 1 s', typeof co === 'string' ? '**pending**' : '**not measured**')
   row('archive export / import (SDK)', `${p.archiveExportMBps} / ${p.archiveImportMBps} MB/s (export + import ${p.archiveExportPlusImportMBps} MB/s)`, '—', '', '')
 }
 const m = S(r, 'memory')

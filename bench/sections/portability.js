@@ -1,9 +1,13 @@
-// Portability: the port cut-over time is pending (the porting feature is
-// being built); archive export + import in MB/s through the SDK's
-// createArchive / readArchive (signed manifest, per-file digests), in memory.
+// Portability: the port cut-over visible at every routing node (see
+// ../lib/cut-over.js: a directory, two vault operators and three routing
+// nodes with replicas, PostgreSQL), and archive export + import in MB/s
+// through the SDK's createArchive / readArchive (signed manifest, per-file
+// digests), in memory.
 import { createHash } from 'node:crypto'
 import { randomBytes } from 'node:crypto'
 import { createArchive, generateSigningKey, generateVaultAddress, readArchive, toPublicJwk } from '@timbre/sdk'
+import { measureCutOver } from '../lib/cut-over.js'
+import { pgAvailable } from '../lib/pg.js'
 import { step } from '../lib/progress.js'
 
 export default async function portability(ctx) {
@@ -44,14 +48,27 @@ export default async function portability(ctx) {
   const importMBs = (mb * rounds) / importS
   const roundTrip = (mb * rounds) / (exportS + importS)
   s.done(`export ${exportMBs.toFixed(0)} MB/s, import ${importMBs.toFixed(0)} MB/s`)
+  const portCutOver = (await pgAvailable())
+    ? await measureCutOver({ ports: ctx.quick ? 3 : 20, routers: 3 })
+    : { skipped: 'no PostgreSQL' }
+  const { results: _perPort, ...cutOverSummary } = portCutOver
   return {
     archive: { documents: docs, documentBytes: size, archiveBytes, rounds, via: 'SDK createArchive/readArchive, in memory (no storage, no network)' },
-    portCutOver: { pending: 'the porting feature (accepted port → cut-over visible at every node) is being built by the portability engineer; measure once it lands' },
+    portCutOver,
     summary: {
       archiveExportMBps: Math.round(exportMBs),
       archiveImportMBps: Math.round(importMBs),
       archiveExportPlusImportMBps: Math.round(roundTrip),
-      portCutOver: 'pending: porting/replica not landed yet',
+      portCutOver: portCutOver.skipped ? portCutOver : {
+        ports: cutOverSummary.ports,
+        routingNodes: cutOverSummary.routingNodes,
+        visibleAfterP50Ms: cutOverSummary.p50Ms,
+        visibleAfterP99Ms: cutOverSummary.p99Ms,
+        visibleAfterMaxMs: cutOverSummary.maxMs,
+        visibleAtEveryNodeP50Ms: cutOverSummary.everyNodeP50Ms,
+        visibleAtEveryNodeMaxMs: cutOverSummary.everyNodeMaxMs,
+        notVisible: cutOverSummary.notVisibleWithin?.count ?? 0,
+      },
     },
   }
 }
