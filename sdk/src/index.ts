@@ -51,4 +51,12 @@ export {
   type ImportArchiveOptions,
   type ExportArchiveOptions,
   type TransferArchiveOptions,
+  type HandoverOptions,
+  type OpenedDocument,
+  signHandover,
+  pushEvidence,
+  evidenceEndpoint,
+  type HandoverClasses,
+  type IssuedHandover,
+  type EvidencePushResult,
 } from './vault/index.js'

@@ -11,7 +11,19 @@ export {
   type IssuePortingCodeOptions,
   type PortInRequest,
   type VaultImportOptions,
+  type HandoverOptions,
+  type OpenedDocument,
 } from './vault-kit.js'
+export {
+  signHandover,
+  pushEvidence,
+  evidenceEndpoint,
+  handoverApplies,
+  type HandoverClasses,
+  type IssuedHandover,
+  type EvidencePushResult,
+  type PushEvidenceOptions,
+} from './handover.js'
 export {
   OBJECTION_REASON_CODES,
   type ObjectionReasonCode,

@@ -7,12 +7,13 @@ import type { Readable } from 'node:stream'
 import type { FastifyPluginAsync } from 'fastify'
 import type { Dispatcher } from 'undici'
 import { TimbreError, type ProblemDetails } from '../errors.js'
-import type { RetryOptions } from '../client/retry.js'
+import { backoffDelay, sleep, type RetryOptions } from '../client/retry.js'
 import { buildVaultArchive, type ExportArchiveOptions } from './archive-export.js'
 import { handleArchiveImport, type ArchiveImportRequest } from './archive-handler.js'
 import { importVaultArchive, type ImportArchiveOptions } from './archive-import.js'
 import { diskStaging, memoryStaging } from './archive-staging.js'
 import { archiveImportUrl, putArchive, type TransferArchiveOptions } from './archive-transfer.js'
+import { handoverApplies, pushEvidence, signHandover, type EvidencePushResult, type HandoverClasses, type IssuedHandover } from './handover.js'
 import { PortingDesk } from './porting.js'
 import { DirectoryPortingClient } from './porting-directory.js'
 import { portingPlugin } from './porting-plugin.js'
@@ -49,8 +50,40 @@ export interface VaultKitOptions extends RelayHandlerOptions {
   dispatcher?: Dispatcher
   /** Retry policy of directory calls. */
   directoryRetry?: Partial<RetryOptions>
+  /**
+   * Handover evidence (7.6), issued at the first {@link VaultKit.openDocument}
+   * of a document. Needs a storage with `recordHandover`; `false` turns it off.
+   */
+  handover?: HandoverOptions | false
   /** Where incoming archives are staged for storages other than {@link MemoryVaultStorage} (default: the storage's `tmp` or the system temporary directory). */
   tempDir?: string
+}
+
+/** Options of Handover evidence (7.6, TMB-EVD-015/016). */
+export interface HandoverOptions {
+  /** `registered` (default): Handover for registered deliveries only (TMB-EVD-015); `all`: for standard ones too (TMB-EVD-016). */
+  classes?: HandoverClasses
+  /**
+   * Bring a Handover just kept to the stamp's issuer. Default: the kit pushes
+   * it at once with {@link VaultKit.pushHandover}, retrying in this process
+   * only (lost on restart). A node with a durable queue enqueues the push in
+   * `VaultStorage.recordHandover` and passes a function that wakes its queue.
+   */
+  deliver?: (handover: IssuedHandover) => void | Promise<void>
+  /** The evidence endpoint of a routing node (by operator id). Default: none, so the default `deliver` needs it. */
+  resolveEvidenceEndpoint?: (routingNode: string) => Promise<string | undefined>
+}
+
+/** What {@link VaultKit.openDocument} returns. */
+export interface OpenedDocument {
+  /** The deposit record (its `chain` includes the Handover once kept). */
+  record: DepositRecord
+  /** The document bytes. */
+  bytes: Uint8Array
+  /** The Handover evidence of the document, when one was issued (now or at an earlier open). */
+  handover?: string
+  /** True when this open issued the Handover (the first open). */
+  firstOpen: boolean
 }
 
 /** Options of {@link VaultKit.issuePortingCode}. */
@@ -502,6 +535,76 @@ export class VaultKit {
    */
   document(address: string, messageId: string): Promise<Uint8Array | undefined> {
     return this.#options.storage.read(address, messageId)
+  }
+
+  /** True when this kit issues Handover evidence: the feature `handover` to announce in discovery (13.2). */
+  get supportsHandover(): boolean {
+    return this.#options.handover !== false && typeof this.#options.storage.recordHandover === 'function'
+  }
+
+  /**
+   * The person opens or downloads a document: its bytes, and at the first
+   * open of a delivery that gets one (a `registered` stamp, or every stamp
+   * with `handover.classes` `all`) a `Handover` evidence signed by this
+   * operator, kept with the document's evidence and brought to the stamp's
+   * issuer (TMB-EVD-015/016). Later opens issue nothing. Authenticating the
+   * person is the caller's job. Undefined when the document is not held.
+   *
+   * @example
+   * ```ts
+   * const opened = await kit.openDocument(address, messageId)
+   * if (opened) res.type(opened.record.metadata.content.mediaType).send(Buffer.from(opened.bytes))
+   * ```
+   */
+  async openDocument(address: string, messageId: string): Promise<OpenedDocument | undefined> {
+    const storage = this.#options.storage
+    const record = (await storage.list(address)).find((r) => r.messageId === messageId && !r.conflictOf)
+    if (!record) return undefined
+    const bytes = await storage.read(address, messageId)
+    if (!bytes) return undefined
+    const handoverOptions = this.#options.handover === false ? undefined : this.#options.handover ?? {}
+    let handover: string | undefined
+    let firstOpen = false
+    if (handoverOptions && storage.recordHandover && handoverApplies(record, handoverOptions.classes ?? 'registered')) {
+      const issued = await signHandover(record, this.operatorId, this.#options.signingKey, this.#now())
+      const kept = await storage.recordHandover(record, issued.jws)
+      handover = kept.handover
+      if (kept.inserted) {
+        firstOpen = true
+        record.chain = [...(record.chain?.length ? record.chain : [record.stamp, record.evidence]), issued.jws]
+        const deliver = handoverOptions.deliver ?? ((h: IssuedHandover) => void this.pushHandover(h).catch((err: unknown) => this.#options.logger?.warn({ err: (err as Error).message, messageId }, 'handover push failed')))
+        await deliver(issued)
+      } else {
+        record.chain = [...(record.chain?.length ? record.chain : [record.stamp, record.evidence]).filter((j) => j !== kept.handover), kept.handover]
+      }
+    }
+    return { record, bytes, ...(handover ? { handover } : {}), firstOpen }
+  }
+
+  /**
+   * Push a Handover to the stamp's issuer, retrying per chapter 10 (network
+   * errors, 408, 425, 429, 5xx) up to `attempts` times, until it is answered
+   * 202 or 404 (TMB-EVD-015). In-process only: a node that must survive
+   * restarts queues the push durably instead (see {@link HandoverOptions.deliver}).
+   *
+   * @example
+   * ```ts
+   * const r = await kit.pushHandover(issued, { url: 'https://router.example/v1/evidence' })
+   * ```
+   */
+  async pushHandover(h: IssuedHandover, options: { url?: string; attempts?: number; baseMs?: number; capMs?: number } = {}): Promise<EvidencePushResult> {
+    const resolve = this.#options.handover ? this.#options.handover.resolveEvidenceEndpoint : undefined
+    const attempts = options.attempts ?? 8
+    let last: EvidencePushResult = { status: 0, outcome: 'retry', error: 'not attempted' }
+    for (let attempt = 1; attempt <= attempts; attempt++) {
+      const url = options.url ?? (await resolve?.(h.routingNode).catch(() => undefined))
+      last = url
+        ? await pushEvidence({ url, evidence: h.jws, operatorId: this.operatorId, routingNode: h.routingNode, signingKey: this.#options.signingKey, ...(this.#options.dispatcher ? { dispatcher: this.#options.dispatcher } : {}) })
+        : { status: 0, outcome: 'retry', error: `no evidence endpoint known for ${h.routingNode}` }
+      if (last.outcome !== 'retry' || attempt === attempts) break
+      await sleep(Math.max(last.retryAfterMs ?? 0, backoffDelay(attempt, { attempts, baseMs: options.baseMs ?? 500, capMs: options.capMs ?? 60_000 })))
+    }
+    return last
   }
 
   /**

@@ -25,6 +25,7 @@ export class MemoryVaultStorage implements VaultStorage {
   #moves = new Map<string, { operator: string; at: number }>()
   #journals = new Map<string, JournalEntry[]>()
   #imports = new Map<string, ArchiveImportResponse>()
+  #handovers = new Map<string, string>()
   #extra = 0
 
   /** The account state of an address; a scheduled move counts from its time (TMB-RLY-012). */
@@ -196,6 +197,25 @@ export class MemoryVaultStorage implements VaultStorage {
       if (entry.record.messageId === messageId) return new Uint8Array(entry.document)
     }
     return undefined
+  }
+
+  /**
+   * Keep the first Handover of a deposit, appended to its chain.
+   *
+   * @example
+   * ```ts
+   * const { inserted } = await storage.recordHandover(record, handoverJws)
+   * ```
+   */
+  async recordHandover(record: DepositRecord, handover: string): Promise<{ inserted: boolean; handover: string }> {
+    const entry = this.#deposits.get(keyOf(record.sender, record.messageId))
+    if (!entry) throw new TimbreError('not-found', { detail: 'no such deposit' })
+    const kept = this.#handovers.get(keyOf(record.sender, record.messageId))
+    if (kept) return { inserted: false, handover: kept }
+    this.#handovers.set(keyOf(record.sender, record.messageId), handover)
+    const chain = entry.record.chain?.length ? entry.record.chain : [entry.record.stamp, entry.record.evidence]
+    entry.record.chain = [...chain, handover]
+    return { inserted: true, handover }
   }
 
   /** Number of stored documents, additional ones included (for tests and metrics). */

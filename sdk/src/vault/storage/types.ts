@@ -181,4 +181,16 @@ export interface VaultStorage {
   commitImport?(batch: ImportBatch): Promise<{ repeated: boolean; response: ArchiveImportResponse }>
   /** The response of an import committed under `key`, if any. */
   findImport?(key: string): Promise<ArchiveImportResponse | undefined>
+
+  // Handover (7.6). Optional: without it the kit issues no Handover evidence
+  // and the operator does not support the feature `handover`.
+
+  /**
+   * Keep the Handover evidence of a deposit, once: atomically, only when the
+   * deposit has none yet, appending it to the record's evidence (its `chain`).
+   * Returns `inserted: false` and the Handover kept first when there was one.
+   * A storage with a durable queue also enqueues the push to the stamp's
+   * issuer here, in the same transaction (TMB-EVD-015).
+   */
+  recordHandover?(record: DepositRecord, handover: string): Promise<{ inserted: boolean; handover: string }>
 }
