@@ -47,7 +47,7 @@ export interface RunningNode {
   readonly adminToken: string
   /** The directory the node consults: its own (directory role) or the remote one at directoryUrl. */
   readonly directory: DirectoryView
-  /** The routing node's outbox worker, when that role is on. */
+  /** The outbox worker (relays and webhooks of the routing role, Handover pushes of the vault role). */
   readonly worker: OutboxWorker | null
   /** The portability worker (ports, pushes, archive transfers) and the directory replica. */
   readonly porting: PortingWorker | null
@@ -72,8 +72,8 @@ export async function startNode(options: StartNodeOptions): Promise<RunningNode>
     const nodeDirectory = createDirectory(config, store.db, keyring)
     app = await buildApp({ nodeDirectory, config, db: store.db, keys: keyring, logger, adminToken: admin.token, ...(options.openapi && { openapi: options.openapi }), ...(options.directory && { directory: options.directory }), ...(options.now && { now: options.now }) })
     await app.listen({ host: config.host, port: config.port })
-    if (app.timbreRouting) {
-      const routing = app.timbreRouting
+    if (app.timbreOutbox) {
+      const routing = app.timbreOutbox
       worker = new OutboxWorker(routing)
       const w = worker
       routing.onKick(() => w.kick())

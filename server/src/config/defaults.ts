@@ -35,6 +35,8 @@ export const DEFAULTS: Omit<NodeConfig, 'nodeId'> = {
   shutdownTimeoutMs: 10_000,
   // No prices: the node does not charge until tariffs are configured (spec 11.1).
   metering: { currency: 'EUR', tariffs: {}, terminationFees: {} },
+  // Handover evidence for registered deliveries (spec 7.6, feature `handover`).
+  vault: { handover: 'registered' },
   portability: {
     objectionWindowSeconds: 900, // TMB-PORT-012
     replicaStalenessSeconds: 30, // below the spec's 60 s bound (TMB-DIR-022)

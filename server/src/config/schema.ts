@@ -63,6 +63,15 @@ export interface NodeConfig {
   readonly shutdownTimeoutMs: number
   /** Metering (spec chapter 11): stamp prices, currency, termination fees. */
   readonly metering: MeteringConfig
+  /** Vault-operator role. */
+  readonly vault: {
+    /**
+     * Handover evidence at the first open of a document (spec 7.6, feature
+     * `handover`): `registered` deliveries only (TMB-EVD-015), `all`
+     * deliveries (TMB-EVD-016), or `off` (the feature is not announced).
+     */
+    readonly handover: 'registered' | 'all' | 'off'
+  }
   /** Portability and directory replicas (spec 8.3, 8.4, chapter 9). */
   readonly portability: {
     /** Directory role: the network's objection window in seconds, 0 (tests) to 86400; default 900 (TMB-PORT-012). */
@@ -149,6 +158,11 @@ export const CONFIG_SCHEMA = {
         tariffs: { $ref: '#/$defs/classPrices' },
         terminationFees: { type: 'object', propertyNames: { pattern: '^(\\*|[a-z0-9](?:[a-z0-9.-]{0,61}[a-z0-9])?)$' }, additionalProperties: { $ref: '#/$defs/classPrices' } },
       },
+    },
+    vault: {
+      type: 'object',
+      additionalProperties: false,
+      properties: { handover: { enum: ['registered', 'all', 'off'] } },
     },
     portability: {
       type: 'object',

@@ -44,6 +44,7 @@ export const SETTINGS: readonly Setting[] = [
   { path: 'metering.currency', env: 'TIMBRE_STAMP_CURRENCY', flag: 'stamp-currency', kind: 'string', help: 'ISO 4217 currency of stamp prices and balances (EUR)' },
   { path: 'metering.tariffs.standard', env: 'TIMBRE_STAMP_PRICE_STANDARD', flag: 'stamp-price-standard', kind: 'int', help: 'price of a standard stamp in minor units (unset: not charged)' },
   { path: 'metering.tariffs.registered', env: 'TIMBRE_STAMP_PRICE_REGISTERED', flag: 'stamp-price-registered', kind: 'int', help: 'price of a registered stamp in minor units (unset: not sold when others are priced)' },
+  { path: 'vault.handover', env: 'TIMBRE_VAULT_HANDOVER', flag: 'vault-handover', kind: 'string', help: 'vault: Handover evidence at the first open, registered|all|off (registered)' },
   { path: 'shutdownTimeoutMs', env: 'TIMBRE_SHUTDOWN_TIMEOUT_MS', flag: 'shutdown-timeout-ms', kind: 'int', help: 'graceful shutdown limit (10000)' },
 ]
 

@@ -29,6 +29,9 @@ export interface MeteringDeps {
   now(): Date
 }
 
+/** The `reason` of the MTR-005 refund (spec 11.2). */
+export const HANDOVER_UNSUPPORTED = 'handover-unsupported'
+
 const PERIOD = /^(\d{4})-(0[1-9]|1[0-2])$/
 
 /** [from, to) of a `YYYY-MM` month, UTC; 400 for anything else. */
@@ -193,6 +196,27 @@ export class Metering {
     const done = await trx.selectFrom('stamp_ledger').select('id').where('kind', '=', 'refund').where('evidence_id', '=', r.evidenceId).executeTakeFirst()
     if (done) return undefined
     return this.#append(trx, { senderId: r.senderId, kind: 'refund', amount: -n(charge.amount), stampClass: charge.stamp_class!, messageId: r.messageId, evidenceId: r.evidenceId, reason: r.reason }, false)
+  }
+
+  /**
+   * TMB-MTR-005: a `registered` delivery deposited by an operator that does
+   * not announce `handover` gets back the difference between the registered
+   * price it was charged and the standard price, pointing to the
+   * DepositAcceptance, reason `handover-unsupported` (11.2). Nothing when it
+   * was not charged as registered, when the node sells no standard stamp or
+   * the difference is not positive, or when it was refunded already.
+   */
+  async refundSurcharge(trx: Transaction<Database>, r: { senderId: string; messageId: string; evidenceId: string }): Promise<LedgerEntry | undefined> {
+    const standard = this.#d.config.metering.tariffs.standard
+    if (standard === undefined) return undefined
+    const charge = await trx.selectFrom('stamp_ledger').select(['amount', 'stamp_class'])
+      .where('sender_id', '=', r.senderId).where('message_id', '=', r.messageId).where('kind', '=', 'charge').executeTakeFirst()
+    if (!charge || charge.stamp_class !== 'registered') return undefined
+    const difference = -n(charge.amount) - standard
+    if (difference <= 0) return undefined
+    const done = await trx.selectFrom('stamp_ledger').select('id').where('kind', '=', 'refund').where('evidence_id', '=', r.evidenceId).executeTakeFirst()
+    if (done) return undefined
+    return this.#append(trx, { senderId: r.senderId, kind: 'refund', amount: difference, stampClass: 'registered', messageId: r.messageId, evidenceId: r.evidenceId, reason: HANDOVER_UNSUPPORTED }, false)
   }
 
   async #senderExists(senderId: string): Promise<void> {

@@ -10,6 +10,7 @@ import type { Database } from '../store/schema.js'
 import { ReplayRepository } from '../store/replay-repository.js'
 import type { DirectoryView } from './directory-view.js'
 import type { NodeKeyring } from './node-keys.js'
+import { PeerDiscovery } from './peer-discovery.js'
 
 export type Clock = () => Date
 
@@ -20,6 +21,8 @@ export interface RoutingServices {
   readonly directory: DirectoryView
   readonly replay: ReplayRepository
   readonly logger: Logger
+  /** Discovery documents of peer operators (features, evidence endpoints), cached. */
+  readonly peers: PeerDiscovery
   now(): Date
   /** Wake the worker: new work is due (set by the worker when it starts). */
   kick(): void
@@ -43,6 +46,7 @@ export function createRoutingServices(o: RoutingOptions): RoutingServices & { on
     directory: o.directory,
     replay: new ReplayRepository(o.db),
     logger: o.logger,
+    peers: new PeerDiscovery(o.directory),
     now: o.now ?? (() => new Date()),
     kick: () => kicker(),
     onKick(fn) { kicker = fn },

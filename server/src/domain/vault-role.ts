@@ -17,7 +17,7 @@ export interface VaultRole {
   readonly storage: VaultRepository
 }
 
-export function createVaultRole(config: NodeConfig, db: Kysely<Database>, keys: NodeKeyring, directory: DirectoryView, logger: RelayLogger, directoryUrl?: () => string): VaultRole {
+export function createVaultRole(config: NodeConfig, db: Kysely<Database>, keys: NodeKeyring, directory: DirectoryView, logger: RelayLogger, directoryUrl?: () => string, kickOutbox: () => void = () => {}): VaultRole {
   const storage = new VaultRepository(db)
   const published = keys.jwks().keys
   const encryptionKeys = published.filter((k) => k.use === 'enc').map((k) => keys.privateKey(k.kid)).filter((k): k is PrivateJwk => k !== undefined)
@@ -46,6 +46,9 @@ export function createVaultRole(config: NodeConfig, db: Kysely<Database>, keys: 
       if (!op || op.status !== 'active' || !op.roles.includes('vault-operator')) return undefined
       return directory.nodeKey(iss, kid)
     },
+    // Handover (7.6, TMB-EVD-015/016): VaultRepository.recordHandover keeps the
+    // evidence and queues its push in one transaction; the outbox worker pushes.
+    handover: config.vault.handover === 'off' ? false : { classes: config.vault.handover, deliver: () => kickOutbox() },
     maxContentBytes: config.limits.maxContentBytes,
     maxRequestBytes: config.limits.maxRequestBytes,
     logger,

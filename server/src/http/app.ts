@@ -32,6 +32,11 @@ declare module 'fastify' {
   interface FastifyInstance {
     /** The routing node's services when that role is on (the worker in node.ts uses them). */
     timbreRouting: (RoutingServices & { onKick(fn: () => void): void }) | null
+    /**
+     * The services of the node's outbox worker: those of the routing role, or
+     * on a vault-operator-only node the same bag for its Handover pushes (7.6).
+     */
+    timbreOutbox: (RoutingServices & { onKick(fn: () => void): void }) | null
   }
 }
 
@@ -124,10 +129,15 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   await app.register(async (scope) => wellKnownRoutes(scope, ctx))
   await app.register(async (scope) => healthRoutes(scope, ctx, NODE_VERSION))
   await app.register(async (scope) => adminSenderRoutes(scope, ctx))
-  await registerDirectoryAndVaultRoutes(app, ctx, nodeDirectory, logger)
+  // The outbox worker serves the routing role (relays, webhooks) and the vault role (Handover pushes).
+  const outbox = config.roles.includes('routing-node') || config.roles.includes('vault-operator')
+    ? createRoutingServices({ config, db, keys, directory: ctx.directory, logger, ...(options.now && { now: options.now }) })
+    : null
+  app.decorate('timbreOutbox', outbox)
+  await registerDirectoryAndVaultRoutes(app, ctx, nodeDirectory, logger, () => outbox?.kick())
   app.decorate('timbreRouting', null)
-  if (config.roles.includes('routing-node')) {
-    const routing = createRoutingServices({ config, db, keys, directory: ctx.directory, logger, ...(options.now && { now: options.now }) })
+  if (config.roles.includes('routing-node') && outbox) {
+    const routing = outbox
     app.timbreRouting = routing
     await app.register(async (scope) => routingRoutes(scope, ctx, routing))
   }

@@ -18,7 +18,7 @@ import { relayRoutes } from './routes/relay.js'
 import { trustListRoutes } from './routes/trust-list.js'
 import { registerPortingRoutes } from './porting-routes.js'
 
-export async function registerDirectoryAndVaultRoutes(app: FastifyInstance, ctx: AppContext, directory: NodeDirectory, logger: Logger): Promise<void> {
+export async function registerDirectoryAndVaultRoutes(app: FastifyInstance, ctx: AppContext, directory: NodeDirectory, logger: Logger, kickOutbox: () => void = () => {}): Promise<void> {
   const replay = new ReplayRepository(ctx.db)
   if (ctx.config.roles.includes('directory') && directory instanceof LocalDirectory) {
     const trustList = new TrustListPublisher(new OperatorsRepository(ctx.db), ctx.config.nodeId, ctx.keys.signingKey)
@@ -34,7 +34,7 @@ export async function registerDirectoryAndVaultRoutes(app: FastifyInstance, ctx:
     // Relays trust routing nodes through the node's own directory (local or remote).
     // Portability calls go to this node's own directory when it is local (its URL is known once listening).
     const directoryUrl = directory instanceof LocalDirectory ? () => ctx.baseUrl() : undefined
-    const role = createVaultRole(ctx.config, ctx.db, ctx.keys, directory, logger.child({ role: 'vault-operator' }), directoryUrl)
+    const role = createVaultRole(ctx.config, ctx.db, ctx.keys, directory, logger.child({ role: 'vault-operator' }), directoryUrl, kickOutbox)
     vault = role
     await app.register(async (scope) => relayRoutes(scope, ctx, role))
     await app.register(async (scope) => adminVaultAddressRoutes(scope, ctx, role, directory))

@@ -70,6 +70,8 @@ export interface VaultDepositsTable {
   deposited_at: Timestamp
   /** Migration 0007: the evidence chain of an imported document. */
   chain: ColumnType<string[] | null, string | null | undefined, string | null>
+  /** Migration 0011: the Handover evidence, set once at the first open (TMB-EVD-015). */
+  handover: ColumnType<string | null, string | null | undefined, string | null>
 }
 
 /** Merged into the node's Database interface (schema.ts). */

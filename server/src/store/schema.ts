@@ -78,7 +78,7 @@ export interface DeliveriesTable {
 
 export interface OutboxTable {
   id: Generated<string>
-  kind: 'relay' | 'webhook'
+  kind: 'relay' | 'webhook' | 'handover'
   sender_id: string
   message_id: string
   payload: Json<Record<string, unknown>>

@@ -3,7 +3,7 @@
 // answers, so "deposited" is durable and unique per (sender, messageId)
 // across every process sharing the database (TMB-RLY-009).
 import { Readable } from 'node:stream'
-import { TimbreError, type AccountState, type DepositRecord, type DepositResult, type VaultStorage } from '@timbre/sdk'
+import { decodeEvidence, TimbreError, type AccountState, type DepositRecord, type DepositResult, type VaultStorage } from '@timbre/sdk'
 import type { ArchiveImportResponse, ImportBatch, JournalEntry } from '@timbre/sdk/vault'
 import type { Kysely, Selectable, Transaction } from 'kysely'
 import type { Database } from './schema.js'
@@ -17,13 +17,17 @@ export interface VaultAccountRow {
   createdAt: Date
 }
 
-type DepositColumns = Omit<Selectable<VaultDepositsTable>, 'document'>
+type DepositColumns = Omit<Selectable<VaultDepositsTable>, 'document' | 'handover'> & { handover?: string | null }
 
 const RECORD_COLUMNS = ['sender', 'message_id', 'address', 'metadata', 'envelope', 'sender_key', 'stamp', 'evidence', 'size', 'digest', 'deposited_at', 'chain'] as const
+// Deposits (not additional documents) may carry a Handover (migration 0011).
+const DEPOSIT_COLUMNS = [...RECORD_COLUMNS, 'handover'] as const
 
 function toRecord(r: DepositColumns & { conflict_of?: { sender: string; messageId: string } | null }): DepositRecord {
+  // The Handover follows the rest of the chain (7.2): stamp, deposit evidence (or the imported chain), Handover.
+  const chain = r.handover ? [...(r.chain?.length ? r.chain : [r.stamp, r.evidence]), r.handover] : r.chain
   return {
-    ...(r.chain ? { chain: r.chain } : {}),
+    ...(chain ? { chain } : {}),
     ...(r.conflict_of ? { conflictOf: r.conflict_of } : {}),
     address: r.address,
     sender: r.sender,
@@ -170,7 +174,7 @@ export class VaultRepository implements VaultStorage {
   }
 
   async findDeposit(sender: string, messageId: string): Promise<DepositRecord | undefined> {
-    const r = await this.#db.selectFrom('vault_deposits').select(RECORD_COLUMNS).where('sender', '=', sender).where('message_id', '=', messageId).executeTakeFirst()
+    const r = await this.#db.selectFrom('vault_deposits').select(DEPOSIT_COLUMNS).where('sender', '=', sender).where('message_id', '=', messageId).executeTakeFirst()
     return r && toRecord(r)
   }
 
@@ -197,7 +201,7 @@ export class VaultRepository implements VaultStorage {
       .forShare()
       .executeTakeFirst()
     if (!open) {
-      const existing = await trx.selectFrom('vault_deposits').select(RECORD_COLUMNS).where('sender', '=', record.sender).where('message_id', '=', record.messageId).executeTakeFirst()
+      const existing = await trx.selectFrom('vault_deposits').select(DEPOSIT_COLUMNS).where('sender', '=', record.sender).where('message_id', '=', record.messageId).executeTakeFirst()
       return existing ? { inserted: false, record: toRecord(existing) } : undefined
     }
     const inserted = await trx
@@ -224,15 +228,44 @@ export class VaultRepository implements VaultStorage {
       return { inserted: true, record }
     }
     // Lost the race (or a repeat): the first deposit is the one that counts.
-    const existing = await trx.selectFrom('vault_deposits').select(RECORD_COLUMNS).where('sender', '=', record.sender).where('message_id', '=', record.messageId).executeTakeFirst()
+    const existing = await trx.selectFrom('vault_deposits').select(DEPOSIT_COLUMNS).where('sender', '=', record.sender).where('message_id', '=', record.messageId).executeTakeFirst()
     if (!existing) throw new Error('deposit conflict but no existing row')
     return { inserted: false, record: toRecord(existing) }
   }
 
   async list(address: string): Promise<DepositRecord[]> {
-    const rows = await this.#db.selectFrom('vault_deposits').select(RECORD_COLUMNS).where('address', '=', address).orderBy('deposited_at').orderBy('message_id').execute()
+    const rows = await this.#db.selectFrom('vault_deposits').select(DEPOSIT_COLUMNS).where('address', '=', address).orderBy('deposited_at').orderBy('message_id').execute()
     const extra = await this.#db.selectFrom('vault_additional_documents').select([...RECORD_COLUMNS, 'conflict_of']).where('address', '=', address).orderBy('id').execute()
     return [...rows.map((r) => toRecord(r)), ...extra.map((r) => toRecord(r))]
+  }
+
+  /**
+   * TMB-EVD-015: keep the first Handover of a deposit and, in the same
+   * transaction, queue its push to the stamp's issuer (outbox job `handover`,
+   * drained by the node's worker until answered 202 or 404). A later open
+   * finds the Handover set and changes nothing.
+   */
+  async recordHandover(record: DepositRecord, handover: string): Promise<{ inserted: boolean; handover: string }> {
+    const routingNode = decodeEvidence(record.stamp).issuer
+    return this.#db.transaction().execute(async (trx) => {
+      const set = await trx.updateTable('vault_deposits').set({ handover })
+        .where('sender', '=', record.sender).where('message_id', '=', record.messageId).where('handover', 'is', null)
+        .returning('sender').executeTakeFirst()
+      if (!set) {
+        const kept = await trx.selectFrom('vault_deposits').select('handover').where('sender', '=', record.sender).where('message_id', '=', record.messageId).executeTakeFirst()
+        if (!kept?.handover) throw new TimbreError('not-found', { detail: 'no such deposit' })
+        return { inserted: false, handover: kept.handover }
+      }
+      await trx.insertInto('outbox').values({
+        kind: 'handover',
+        sender_id: record.sender,
+        message_id: record.messageId,
+        payload: JSON.stringify({ routingNode, evidence: handover }),
+        available_at: new Date(),
+      }).execute()
+      await trx.insertInto('vault_journal').values({ address: record.address, entry: JSON.stringify({ at: new Date().toISOString(), event: 'access', messageId: record.messageId, sender: record.sender, detail: 'first open: Handover issued' }) }).execute()
+      return { inserted: true, handover }
+    })
   }
 
   async read(address: string, messageId: string): Promise<Uint8Array | undefined> {

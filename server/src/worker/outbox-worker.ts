@@ -1,5 +1,5 @@
-// The routing node's worker: drains the transactional outbox (relays and
-// webhooks). Several node processes on one PostgreSQL cooperate: a short
+// The node's outbox worker: drains the transactional outbox — relays and
+// webhooks of the routing role, Handover pushes of the vault role (7.6). Several node processes on one PostgreSQL cooperate: a short
 // transaction claims due rows with `FOR UPDATE SKIP LOCKED` and leases them
 // (`locked_until`, `locked_by`), so no row is worked on by two processes at
 // once (TMB-RTY-007); a process that dies leaves leases that expire and the
@@ -13,7 +13,7 @@
 // stamp, with the caller's Kysely transaction, which pg-boss cannot join.
 import { hostname } from 'node:os'
 import { randomBytes } from 'node:crypto'
-import { decodeEvidence, signEvidence, type DeliveryStatus, type Evidence, type EvidenceInput, type PublicJwk } from '@timbre/sdk'
+import { decodeEvidence, pushEvidence, signEvidence, type DeliveryStatus, type Evidence, type EvidenceInput, type PublicJwk } from '@timbre/sdk'
 import { sql, type Selectable, type Transaction } from 'kysely'
 import { Forwarder, type RelayOutcome } from '../domain/forwarding.js'
 import { Metering } from '../domain/metering.js'
@@ -31,6 +31,7 @@ export interface WorkerStats {
   claimed: number
   relays: number
   webhooks: number
+  handovers: number
 }
 
 export class OutboxWorker {
@@ -38,6 +39,7 @@ export class OutboxWorker {
   readonly #r: RoutingServices
   readonly #forwarder: Forwarder
   readonly #metering: Metering
+  readonly #kinds: OutboxRow['kind'][]
   readonly #inflight = new Set<Promise<void>>()
   #running = false
   #loop: Promise<void> | undefined
@@ -45,12 +47,15 @@ export class OutboxWorker {
   #kicked = false
   #timer: NodeJS.Timeout | undefined
   #timerAt = Infinity
-  readonly stats: WorkerStats = { claimed: 0, relays: 0, webhooks: 0 }
+  readonly stats: WorkerStats = { claimed: 0, relays: 0, webhooks: 0, handovers: 0 }
 
   constructor(routing: RoutingServices) {
     this.#r = routing
     this.#forwarder = new Forwarder(routing)
     this.#metering = new Metering(routing)
+    // Only the jobs of the roles played: relays and webhooks (routing node), Handover pushes (vault operator).
+    const roles = routing.config.roles
+    this.#kinds = [...(roles.includes('routing-node') ? (['relay', 'webhook'] as const) : []), ...(roles.includes('vault-operator') ? (['handover'] as const) : [])]
     this.id = `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`
   }
 
@@ -140,6 +145,7 @@ export class OutboxWorker {
       const due = await trx
         .selectFrom('outbox')
         .select('id')
+        .where('kind', 'in', this.#kinds)
         .where('available_at', '<=', now)
         .where((eb) => eb.or([eb('locked_until', 'is', null), eb('locked_until', '<', now)]))
         .orderBy('available_at')
@@ -169,6 +175,7 @@ export class OutboxWorker {
 
   async #process(row: OutboxRow): Promise<void> {
     if (row.kind === 'webhook') return this.#webhook(row)
+    if (row.kind === 'handover') return this.#handover(row)
     return this.#relay(row)
   }
 
@@ -195,6 +202,34 @@ export class OutboxWorker {
     })
   }
 
+  /**
+   * Vault role, TMB-EVD-015: push a Handover to the stamp's issuer
+   * (`endpoints.evidence` of its discovery document), retrying per chapter 10
+   * (network errors, 408, 425, 429, 5xx) until it answers 202 or 404. Any
+   * other answer is final (TMB-RTY-001): logged and dropped.
+   */
+  async #handover(row: OutboxRow): Promise<void> {
+    this.stats.handovers++
+    const p = row.payload as { routingNode: string; evidence: string }
+    const url = await this.#r.peers.evidenceEndpoint(p.routingNode)
+    const result = url
+      ? await pushEvidence({ url, evidence: p.evidence, operatorId: this.#r.config.nodeId, routingNode: p.routingNode, signingKey: this.#r.keys.signingKey, dispatcher: this.#forwarder.dispatcher, timeoutMs: this.#r.config.delivery.relayTimeoutMs })
+      : { status: 0, outcome: 'retry' as const, error: `the directory knows no operator ${p.routingNode}` }
+    await this.#r.db.transaction().execute(async (trx) => {
+      if (result.outcome === 'done') return void (await this.#ours(trx, row).execute())
+      if (result.outcome === 'refused') {
+        this.#r.logger.warn({ messageId: row.message_id, sender: row.sender_id, routingNode: p.routingNode, error: result.error }, 'handover push refused finally')
+        return void (await this.#ours(trx, row).execute())
+      }
+      this.#r.peers.forget(p.routingNode)
+      const { retryBaseMs, retryCapMs } = this.#r.config.delivery
+      const at = new Date(this.#r.now().getTime() + relayDelayMs(row.attempts, retryBaseMs, retryCapMs, result.retryAfterMs))
+      await trx.updateTable('outbox').set({ available_at: at, locked_until: null, locked_by: null, last_error: result.error ?? null })
+        .where('id', '=', row.id).where('locked_by', '=', this.id).execute()
+      this.#wakeAt(at)
+    })
+  }
+
   async #relay(row: OutboxRow): Promise<void> {
     const db = this.#r.db
     const d = await db.selectFrom('deliveries').selectAll().where('sender_id', '=', row.sender_id).where('message_id', '=', row.message_id).executeTakeFirst()
@@ -213,7 +248,12 @@ export class OutboxWorker {
     this.stats.relays++
     const senderKey = (row.payload as { senderKey: PublicJwk }).senderKey
     const outcome = await this.#forwarder.relay(d, senderKey)
-    await this.#record(row, d, outcome)
+    // TMB-MTR-005: does the depositing operator announce `handover`? Asked
+    // before the transaction (a network read); unknown counts as not announced.
+    const surcharge = outcome.kind === 'delivered' && d.stamp_class === 'registered' && outcome.vault.evidence.event === 'DepositAcceptance' && this.#metering.charging
+      ? !(await this.#r.peers.announces(outcome.line.line.operator, 'handover'))
+      : false
+    await this.#record(row, d, outcome, surcharge)
   }
 
   // The fields every routing-node evidence about this delivery copies from its stamp.
@@ -243,7 +283,7 @@ export class OutboxWorker {
     return !!cur && !FINAL.has(cur.status) && cur.stamp === d.stamp
   }
 
-  async #record(row: OutboxRow, d: DeliveryRow, outcome: RelayOutcome): Promise<void> {
+  async #record(row: OutboxRow, d: DeliveryRow, outcome: RelayOutcome, refundSurcharge = false): Promise<void> {
     const stamp = decodeEvidence(d.stamp)
     const base = OutboxWorker.#fromStamp(stamp)
     const nodeId = this.#r.config.nodeId
@@ -281,6 +321,12 @@ export class OutboxWorker {
         status = 'rejected'
       }
       await recordEvidence(trx, d.sender_id, own.jws, own.evidence, now)
+      // TMB-MTR-005: a registered delivery deposited by an operator without
+      // `handover` gets the registered surcharge back, in the transaction that
+      // records the DepositAcceptance.
+      if (refundSurcharge && outcome.kind === 'delivered') {
+        await this.#metering.refundSurcharge(trx, { senderId: d.sender_id, messageId: d.message_id, evidenceId: outcome.vault.evidence.evidenceId })
+      }
       const final = status !== 'rerouting'
       // TMB-MTR-004: a final rejection refunds the stamp; recipient-moved (rerouting) never does.
       if (status === 'rejected') await this.#metering.refund(trx, { senderId: d.sender_id, messageId: d.message_id, evidenceId: own.evidence.evidenceId, reason: own.evidence.reason!.code })

@@ -35,8 +35,11 @@ export function discoveryDocument(ctx: AppContext): Record<string, unknown> {
     nodeId: config.nodeId,
     roles: [...config.roles],
     endpoints,
-    profiles: ['core'],
-    features: [],
+    // TMB-VER-005: exactly what is implemented. Metering (chapter 11) when the
+    // routing node charges (tariffs configured); `handover` (7.6) when the
+    // vault role issues Handover evidence.
+    profiles: ['core', ...(roles.has('routing-node') && tariffsOf(config).length > 0 ? ['metering'] : [])],
+    features: roles.has('vault-operator') && config.vault.handover !== 'off' ? ['handover'] : [],
     limits: { maxContentBytes: config.limits.maxContentBytes, maxRequestBytes: config.limits.maxRequestBytes },
     algorithms: { signature: [SIGNATURE_ALG], keyAgreement: [KEY_AGREEMENT_ALG], contentEncryption: [CONTENT_ENCRYPTION_ALG] },
     retry: { deliveryWindowSeconds: config.delivery.windowSeconds },

@@ -10,6 +10,7 @@ import * as m0009 from './0009-metering.js'
 import * as m0010 from './0010-statements.js'
 import * as m0007 from './0007-porting.js'
 import * as m0008 from './0008-directory-replica.js'
+import * as m0011 from './0011-handover.js'
 
 export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0001-node-keys-and-senders': m0001,
@@ -21,6 +22,7 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0008-directory-replica': m0008,
   '0009-metering': m0009,
   '0010-statements': m0010,
+  '0011-handover': m0011,
 }
 
 export const migrationProvider: MigrationProvider = {
