@@ -48,6 +48,22 @@ t.test('reference node passes the metering assertions when it charges', async (t
   const report = await runSuite({ target: node.url, profile: 'routing-node', features: ['metering'], admin: { token: node.adminToken }, filter: 'metering' })
   const ran = report.outcomes.filter((o) => o.profile === 'routing-node')
   t.ok(ran.length >= 4, `${ran.length} metering assertions ran`)
-  for (const o of ran) if (o.status !== 'PASS') t.fail(`${o.id} ${o.status}: ${o.message}`, { exchanges: o.exchanges.slice(-2) })
+  // This node sells no registered stamp: the registered refund is the next test's.
+  for (const o of ran) {
+    const expected = o.id === 'router.metering.registered-refund' ? 'INAPPLICABLE' : 'PASS'
+    if (o.status !== expected) t.fail(`${o.id} ${o.status}: ${o.message}`, { exchanges: o.exchanges.slice(-2) })
+  }
   t.ok(report.passed, 'routing-node + metering: CONFORMANT')
+})
+
+// TMB-MTR-005: a node selling both classes, the suite's vault announcing no
+// `handover`: a registered deposit refunds the difference.
+t.test('reference node refunds the registered surcharge for a vault without handover', async (t) => {
+  const node = await startReferenceNode({ TIMBRE_STAMP_PRICE_STANDARD: '7', TIMBRE_STAMP_PRICE_REGISTERED: '19' })
+  t.teardown(() => node.stop())
+  const report = await runSuite({ target: node.url, profile: 'routing-node', features: ['metering'], admin: { token: node.adminToken }, filter: 'router.metering.registered-refund' })
+  const ran = report.outcomes.filter((o) => o.profile === 'routing-node')
+  t.equal(ran.length, 1, 'the registered-refund assertion ran')
+  for (const o of ran) if (o.status !== 'PASS') t.fail(`${o.id} ${o.status}: ${o.message}`, { diagnostics: o.diagnostics, exchanges: o.exchanges.slice(-2) })
+  t.ok(report.passed, 'routing-node + metering, registered class: CONFORMANT')
 })

@@ -1,5 +1,5 @@
 /** Metering at a routing node (spec chapter 11), feature `metering`. */
-import { uuidv7, verifyStatement, type SenderStatement } from '@timbre/sdk'
+import { decodeEvidence, uuidv7, verifyStatement, type SenderStatement } from '@timbre/sdk'
 import { defineAssertion } from '../assertion.js'
 import { expectProblem } from '../problem.js'
 import { SimulatedSender } from '../../actors/sender.js'
@@ -159,6 +159,53 @@ export const meteringAssertions = [
       expectProblem(ctx, await submit(ctx, { envelope: sealed.envelope, content: sealed.content, stampClass: unsold }, { sender: s }), 'schema-violation')
       const entries = await ledger(ctx, s)
       ctx.check(!entries.some((e) => e.kind === 'charge'), 'the refused submission was charged')
+    },
+  }),
+  defineAssertion({
+    id: 'router.metering.registered-refund',
+    description: "A registered delivery deposited by the suite's vault, whose discovery document does not announce handover, is charged the registered price and refunded once the difference to the standard price, the refund naming the DepositAcceptance; the balance stays the sum of the ledger",
+    requirements: ['TMB-MTR-005', 'TMB-MTR-012', 'TMB-MTR-013'],
+    level: 'MUST',
+    profile: 'routing-node',
+    features: F,
+    async run(ctx: Ctx) {
+      const t = await ctx.target()
+      const tariffs: any[] = Array.isArray(t.discovery.tariffs) ? t.discovery.tariffs : []
+      const std = tariffs.find((x) => x?.stampClass === 'standard')
+      const reg = tariffs.find((x) => x?.stampClass === 'registered')
+      if (!std || !reg) ctx.inapplicable('the node does not sell both the standard and the registered class')
+      if (!(reg.amount > std.amount)) ctx.inapplicable(`the registered stamp (${reg.amount}) costs no more than the standard one (${std.amount}): there is no difference to refund`)
+      const v = ctx.suiteVault()
+      const s = await meteredSender(ctx, reg.amount * 2 + 100)
+      const sealed = await sealFor(ctx, { sender: s, recipient: ctx.address(0) })
+      const res = await submit(ctx, { envelope: sealed.envelope, content: sealed.content, stampClass: 'registered' }, { sender: s })
+      ctx.check(res.status === 202, `the registered submission answered ${res.status} ${res.json?.code ?? ''}`)
+      const messageId = sealed.metadata.messageId
+      const deadline = Date.now() + 20_000
+      let status: string | undefined
+      for (;;) {
+        const d = await getAsSender(ctx, `/v1/deliveries/${messageId}`, true, s)
+        status = d.json?.status
+        if (status === 'delivered' || Date.now() > deadline) break
+        await new Promise((r) => setTimeout(r, 150))
+      }
+      ctx.check(status === 'delivered', `the registered delivery is ${status} after 20 s, expected delivered`)
+      const ev = await getAsSender(ctx, `/v1/deliveries/${messageId}/evidence`, true, s)
+      const deposit = (Array.isArray(ev.json?.evidence) ? (ev.json.evidence as string[]) : []).map((j) => decodeEvidence(j)).find((e) => e.event === 'DepositAcceptance' && e.issuer === v.operatorId)
+      if (!deposit) ctx.fail(`the evidence of the delivery has no DepositAcceptance by ${v.operatorId}`)
+      const entries = await ledger(ctx, s)
+      const mine = entries.filter((e) => e.messageId === messageId)
+      const charges = mine.filter((e) => e.kind === 'charge')
+      const refunds = mine.filter((e) => e.kind === 'refund')
+      ctx.check(charges.length === 1 && charges[0].amount === -reg.amount, `expected one charge of ${-reg.amount}, found ${JSON.stringify(charges.map((e) => e.amount))}`)
+      ctx.check(refunds.length === 1, `expected exactly one refund of the registered difference (the suite vault announces no handover), found ${refunds.length}`)
+      const r = refunds[0]
+      ctx.check(r.amount === reg.amount - std.amount, `the refund is ${r.amount}, expected ${reg.amount} − ${std.amount} = ${reg.amount - std.amount}`)
+      ctx.check(r.evidenceId === deposit.evidenceId, `the refund names evidenceId ${r.evidenceId}, expected the DepositAcceptance ${deposit.evidenceId}`)
+      ctx.check(typeof r.reason === 'string' && r.reason.length > 0, 'the refund has no reason')
+      const b = await balance(ctx, s)
+      const sum = entries.reduce((a, e) => a + e.amount, 0)
+      ctx.check(b.balance === sum, `the balance ${b.balance} is not the sum of the ledger ${sum}`)
     },
   }),
   defineAssertion({
