@@ -6,7 +6,7 @@
 // `hasMore: false` (TMB-DIR-021). Lookups come from the replica, with the
 // version valid at the instant asked (TMB-DIR-023), or live from the
 // directory while the replica is staler than the bound (TMB-DIR-022).
-import { KeySet, verifyDirectoryLine, type PublicJwk } from '@timbre/sdk'
+import { KeySet, verifyDirectoryLine, type DirectoryLine, type PublicJwk } from '@timbre/sdk'
 import type { Kysely } from 'kysely'
 import { request } from 'undici'
 import type { NodeConfig } from '../config/schema.js'
@@ -186,8 +186,29 @@ export class DirectoryReplica implements DirectoryView {
       return this.#remote.lookup(address, at)
     }
     this.#replicaLookups++
-    const line = await verifyDirectoryLine(r.line, new KeySet(await this.#remote.directoryKeys()))
-    return { line, jws: r.line }
+    return { line: await this.#verified(r.line), jws: r.line }
+  }
+
+  // A stored line is verified once per directory key set, not on every
+  // lookup: the text cannot change, and an Ed25519 verify per submission was
+  // the replica's main cost. Lines were verified when applied, too.
+  #checked = new Map<string, DirectoryLine>()
+  #checkedKeys = ''
+  static readonly VERIFIED_CACHE_MAX = 10_000
+
+  async #verified(jws: string): Promise<DirectoryLine> {
+    const keys = await this.#remote.directoryKeys()
+    const kids = keys.map((k) => `${k.kid}:${k.x}`).sort().join(',')
+    if (kids !== this.#checkedKeys) {
+      this.#checked.clear()
+      this.#checkedKeys = kids
+    }
+    const hit = this.#checked.get(jws)
+    if (hit) return hit
+    const line = await verifyDirectoryLine(jws, new KeySet(keys))
+    if (this.#checked.size >= DirectoryReplica.VERIFIED_CACHE_MAX) this.#checked.delete(this.#checked.keys().next().value!)
+    this.#checked.set(jws, line)
+    return line
   }
 
   operator(id: string): Promise<OperatorRecord | undefined> {

@@ -20,7 +20,7 @@ import {
 import { sql, type Insertable, type Transaction } from 'kysely'
 import { NodeError } from '../errors.js'
 import { problemBody } from '../http/problem.js'
-import { GroupCommit, type Outcome } from '../store/group-commit.js'
+import { Batcher, type Outcome } from '../store/batcher.js'
 import { REPLAY_SKEW_SECONDS } from '../store/replay-repository.js'
 import type { Database, DeliveriesTable } from '../store/schema.js'
 import { senderCache } from '../store/sender-cache.js'
@@ -115,15 +115,17 @@ export class SubmissionService {
   // Group commit (BENCHMARKS.md): step 5's key inserts and step 18's writes of
   // concurrent submissions share statements and commits. One batch at a time
   // on the single-connection PGlite, a few on a PostgreSQL pool.
-  readonly #keyClaims: GroupCommit<KeyClaim, boolean>
-  readonly #acceptances: GroupCommit<Acceptance, void>
+  readonly #keyClaims: Batcher<KeyClaim, boolean>
+  readonly #acceptances: Batcher<Acceptance, void>
+  readonly #existing: Batcher<{ senderId: string; messageId: string }, { envelope_digest: string; stamp: string } | undefined>
 
   constructor(routing: RoutingServices) {
     this.#r = routing
     this.#metering = new Metering(routing)
     const parallel = routing.config.databaseUrl ? 3 : 1
-    this.#keyClaims = new GroupCommit({ maxBatch: 64, parallel, write: (items) => this.#claimKeys(items) })
-    this.#acceptances = new GroupCommit({ maxBatch: 64, parallel, write: (items) => this.#writeAcceptances(items) })
+    this.#keyClaims = new Batcher({ maxBatch: 64, parallel, run: (items) => this.#claimKeys(items) })
+    this.#acceptances = new Batcher({ maxBatch: 64, parallel, run: (items) => this.#writeAcceptances(items) })
+    this.#existing = new Batcher({ maxBatch: 128, parallel, run: (items) => this.#findExisting(items) })
   }
 
   /**
@@ -249,6 +251,15 @@ export class SubmissionService {
     return items.map((i) => ok(first.get(`${i.senderId}\u0000${i.key}`) === i && taken.has(`${i.senderId}\u0000${i.key}`)))
   }
 
+  // Step 14's read for a batch: the deliveries already accepted under these (sender, messageId).
+  async #findExisting(items: readonly { senderId: string; messageId: string }[]): Promise<Outcome<{ envelope_digest: string; stamp: string } | undefined>[]> {
+    const rows = await this.#r.db.selectFrom('deliveries').select(['sender_id', 'message_id', 'envelope_digest', 'stamp'])
+      .where((eb) => eb(eb.refTuple('sender_id', 'message_id'), 'in', items.map((i) => eb.tuple(i.senderId, i.messageId))))
+      .execute()
+    const found = new Map(rows.map((r) => [`${r.sender_id}\u0000${r.message_id}`, { envelope_digest: r.envelope_digest, stamp: r.stamp }]))
+    return items.map((i) => ok(found.get(`${i.senderId}\u0000${i.messageId}`)))
+  }
+
   async #release(senderId: string, key: string): Promise<void> {
     await this.#r.db.deleteFrom('idempotency_keys').where('sender_id', '=', senderId).where('key', '=', key).where('state', '=', 'in_progress').execute()
   }
@@ -341,7 +352,7 @@ export class SubmissionService {
       original = d
     } else {
       // Step 14 (TMB-IDEM-010/011).
-      const existing = await this.#r.db.selectFrom('deliveries').select(['envelope_digest', 'stamp']).where('sender_id', '=', sender.id).where('message_id', '=', meta.messageId).executeTakeFirst()
+      const existing = await this.#existing.submit({ senderId: sender.id, messageId: meta.messageId })
       if (existing) return this.#answerExisting(auth, key, existing, envelopeDigest, accepted)
     }
 

@@ -2,6 +2,7 @@
 // through `write()`, which serialises directory writers so the feed has no
 // gaps and never shows a later cursor before an earlier one (TMB-DIR-016).
 import { sql, type Kysely, type Selectable, type Transaction } from 'kysely'
+import { Batcher } from './batcher.js'
 import type { Database } from './schema.js'
 import type { DirectoryChangesTable, DirectoryLinesTable } from './schema-directory.js'
 
@@ -154,15 +155,37 @@ export class DirectoryRepository {
 
   /** The line valid at `at`: validFrom ≤ at < validTo (spec 8.1). */
   async validAt(address: string, at: Date): Promise<LineRow | undefined> {
-    const r = await this.#db
-      .selectFrom('directory_lines')
-      .selectAll()
-      .where('address', '=', address)
-      .where('valid_from', '<=', at)
-      .where((eb) => eb.or([eb('valid_to', 'is', null), eb('valid_to', '>', at)]))
-      .executeTakeFirst()
-    return r && toLine(r)
+    return this.#lookups.submit({ address, at })
   }
+
+  // Concurrent lookups (one per submission) share one SELECT: each item
+  // brings its own address and instant, and gets the one line valid then
+  // (the exclusion constraint allows no second one).
+  readonly #lookups = new Batcher<{ address: string; at: Date }, LineRow | undefined>({
+    maxBatch: 128,
+    parallel: 2,
+    run: async (items) => {
+      if (items.length === 1) {
+        const { address, at } = items[0]!
+        const r = await this.#db
+          .selectFrom('directory_lines')
+          .selectAll()
+          .where('address', '=', address)
+          .where('valid_from', '<=', at)
+          .where((eb) => eb.or([eb('valid_to', 'is', null), eb('valid_to', '>', at)]))
+          .executeTakeFirst()
+        return [{ ok: true, value: r && toLine(r) }]
+      }
+      const wanted = items.map((i, n) => sql`(${n}::int, ${i.address}, ${i.at.toISOString()}::timestamptz)`)
+      const res = await sql<Selectable<DirectoryLinesTable> & { i: number }>`select v.i, l.* from (values ${sql.join(wanted)}) as v(i, a, t)
+        join directory_lines l on l.address = v.a and l.valid_from <= v.t and (l.valid_to is null or l.valid_to > v.t)`.execute(this.#db)
+      const found = new Map(res.rows.map((r) => [Number(r.i), r]))
+      return items.map((_, n) => {
+        const r = found.get(n)
+        return { ok: true, value: r && toLine(r) }
+      })
+    },
+  })
 
   /** Changes after a cursor, in order; `limit + 1` rows tell whether more exist. */
   async changesAfter(after: bigint, limit: number): Promise<ChangeRow[]> {

@@ -1,19 +1,20 @@
-// Group commit: requests that arrive while a write is in flight share the
-// next one. Each batch is one transaction (one WAL flush) and, in the callers'
-// fast paths, one multi-row statement per table, instead of a transaction and
-// a handful of round trips per request. Nothing waits for a timer: an idle
-// batcher writes a lone item at once, so a quiet node keeps its latency and a
-// busy one amortises the commit over everyone who queued meanwhile.
+// Batching of concurrent requests' statements: requests that arrive while a
+// batch is in flight share the next one. For writes this is group commit: one
+// transaction (one WAL flush) and one multi-row statement per table, instead
+// of a transaction and a handful of round trips per request; for reads, one
+// multi-row SELECT. Nothing waits for a timer: an idle batcher runs a lone
+// item at once, so a quiet node keeps its latency and a busy one amortises
+// the statement and the commit over everyone who queued meanwhile.
 
 /** One item's outcome: its result, or the error its request must answer. */
 export type Outcome<R> = { ok: true; value: R } | { ok: false; error: unknown }
 
-export interface GroupCommitOptions<I, R> {
+export interface BatcherOptions<I, R> {
   /**
-   * Write a batch; answer one outcome per item, in order. A throw fails every
+   * Run a batch; answer one outcome per item, in order. A throw fails every
    * item of the batch with that error.
    */
-  write(items: readonly I[]): Promise<Outcome<R>[]>
+  run(items: readonly I[]): Promise<Outcome<R>[]>
   /** Largest batch (statement size and lock time stay bounded). */
   maxBatch: number
   /** Batches in flight at once (1 on a single-connection database). */
@@ -26,16 +27,16 @@ interface Waiting<I, R> {
   reject(error: unknown): void
 }
 
-export class GroupCommit<I, R> {
-  readonly #o: GroupCommitOptions<I, R>
+export class Batcher<I, R> {
+  readonly #o: BatcherOptions<I, R>
   #queue: Waiting<I, R>[] = []
   #inFlight = 0
 
-  constructor(options: GroupCommitOptions<I, R>) {
+  constructor(options: BatcherOptions<I, R>) {
     this.#o = options
   }
 
-  /** Queue an item; settles when the batch holding it has been written. */
+  /** Queue an item; settles when the batch holding it has run. */
   submit(item: I): Promise<R> {
     return new Promise<R>((resolve, reject) => {
       this.#queue.push({ item, resolve, reject })
@@ -57,14 +58,14 @@ export class GroupCommit<I, R> {
   async #run(batch: Waiting<I, R>[]): Promise<void> {
     let outcomes: Outcome<R>[]
     try {
-      outcomes = await this.#o.write(batch.map((w) => w.item))
+      outcomes = await this.#o.run(batch.map((w) => w.item))
     } catch (err) {
       for (const w of batch) w.reject(err)
       return
     }
     batch.forEach((w, i) => {
       const o = outcomes[i]
-      if (!o) w.reject(new Error('group commit: no outcome for an item'))
+      if (!o) w.reject(new Error('batcher: no outcome for an item'))
       else if (o.ok) w.resolve(o.value)
       else w.reject(o.error)
     })
