@@ -43,20 +43,20 @@ for (const [k, v] of Object.entries(d)) {
     const n = k.slice(7)
     const target = n === '10M' ? 'p99 < 1 ms at 10 M' : ''
     if (v?.skipped) row(`replica lookup (routing node), ${n} lines`, `not measured: ${v.skipped}`, '—', target, n === '10M' ? '**not measured**' : '')
-    else if (v) row(`replica lookup (routing node), ${n} lines`, `SQL p50 ${v.sqlP50Ms} ms, p99 ${v.sqlP99Ms} ms; lookup + line verify p50 ${v.lookupP50Ms} ms, p99 ${v.lookupP99Ms} ms`, '—', target, n === '10M' ? yes(v.lookupP99Ms < 1) : '')
+    else if (v) row(`replica lookup (routing node), ${n} lines`, `SQL p50 ${v.sqlP50Ms} ms, p99 ${v.sqlP99Ms} ms${v.inPostgresP99Ms !== undefined ? ` (executing in PostgreSQL p50 ${v.inPostgresP50Ms} ms, p99 ${v.inPostgresP99Ms} ms)` : ''}; lookup + line verify p50 ${v.lookupP50Ms} ms, p99 ${v.lookupP99Ms} ms${v.loadAverage !== undefined ? ` (load average ${v.loadAverage})` : ''}`, '—', target, n === '10M' ? yes(v.lookupP99Ms < 1) : '')
     continue
   }
   if (!k.startsWith('lines')) continue
   const n = k.slice(5)
   if (v?.skipped) row(`directory lookup (directory node), ${n} lines`, `not measured: ${v.skipped}`, '—', '', '')
-  else if (v) row(`directory lookup (directory node), ${n} lines`, `SQL p99 ${v.sqlP99Ms} ms; HTTP (signed) p99 ${v.httpP99Ms} ms at ${v.httpLookupsPerSecond}/s`, ratio(v.httpLookupsPerSecond, c.helloGetPerSecond) + ' of GET', '', '')
+  else if (v) row(`directory lookup (directory node), ${n} lines`, `SQL p99 ${v.sqlP99Ms} ms${v.inPostgresP99Ms !== undefined ? ` (executing in PostgreSQL p99 ${v.inPostgresP99Ms} ms)` : ''}${v.loadAverage !== undefined ? ` (load average ${v.loadAverage})` : ''}; HTTP (signed) p99 ${v.httpP99Ms} ms at ${v.httpLookupsPerSecond}/s`, ratio(v.httpLookupsPerSecond, c.helloGetPerSecond) + ' of GET', '', '')
 }
 if (d.load) row(`directory bulk load${d.loadBudgetSeconds ? ` (budget ${d.loadBudgetSeconds} s)` : ''}`, d.load.map((l) => `${l.table ? `${l.table} ` : ''}${l.to.toLocaleString('en')} lines in ${l.seconds} s${l.constraintSeconds !== undefined ? ` (keys/constraints ${l.constraintSeconds} s)` : ''}`).join('; '), '—', '', '')
 if (d.changeFeedChangesPerSecond !== undefined) row('directory change feed catch-up', `${d.changeFeedChangesPerSecond} changes/s`, '—', '', '')
 const p = S(r, 'portability')
 if (p.archiveExportMBps !== undefined) {
   const co = p.portCutOver
-  if (co?.visibleAfterP99Ms !== undefined) row(`port cut-over visible at every node (${co.ports} ports × ${co.routingNodes} routing nodes, window 0)`, `after the cut-over: per node p50 ${co.visibleAfterP50Ms} ms, p99 ${co.visibleAfterP99Ms} ms, max ${co.visibleAfterMaxMs} ms; at every node p50 ${co.visibleAtEveryNodeP50Ms} ms, max ${co.visibleAtEveryNodeMaxMs} ms${co.notVisible ? `; not visible in time ${co.notVisible}` : ''}`, '—', '< 1 s', yes(!co.notVisible && co.visibleAtEveryNodeMaxMs < 1000))
+  if (co?.visibleAfterP99Ms !== undefined) row(`port cut-over visible at every node (${co.ports} ports × ${co.routingNodes} routing nodes, window 0)`, `after the cut-over: per node p50 ${co.visibleAfterP50Ms} ms, p99 ${co.visibleAfterP99Ms} ms, max ${co.visibleAfterMaxMs} ms; at every node p50 ${co.visibleAtEveryNodeP50Ms} ms, max ${co.visibleAtEveryNodeMaxMs} ms${co.notVisible ? `; not visible in time ${co.notVisible}` : ''}${co.loadAverage !== undefined ? ` (load average ${co.loadAverage})` : ''}`, '—', '< 1 s', yes(!co.notVisible && co.visibleAtEveryNodeMaxMs < 1000))
   else row('port cut-over visible at every node', typeof co === 'string' ? co : `not measured: ${co?.skipped ?? 'absent'}`, '—', '< 1 s', typeof co === 'string' ? '**pending**' : '**not measured**')
   row('archive export / import (SDK)', `${p.archiveExportMBps} / ${p.archiveImportMBps} MB/s (export + import ${p.archiveExportPlusImportMBps} MB/s)`, '—', '', '')
 }

@@ -12,6 +12,7 @@
 // port is filed until it names the new operator. The node itself looks up
 // live instead only while its replica is staler than its bound (30 s by
 // default, checked at the end): never in this run.
+import os from 'node:os'
 import pg from 'pg'
 import { startConfiguredNode } from './configured-node.js'
 import { step } from './progress.js'
@@ -113,6 +114,7 @@ export async function measureCutOver({ ports = 20, routers = 3, pollMs = 10, gap
       everyNodeP50Ms: pct(perPort, 50),
       everyNodeMaxMs: perPort.at(-1),
       requestP50Ms: pct(results.map((r) => r.requestMs).sort((x, y) => x - y), 50),
+      loadAverage: +os.loadavg()[0].toFixed(2),
     }
     s.done(`visible after p50 ${stats.p50Ms} ms, p99 ${stats.p99Ms} ms, max ${stats.maxMs} ms (${delays.length} node × port)`)
     return {

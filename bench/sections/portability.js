@@ -68,6 +68,7 @@ export default async function portability(ctx) {
         visibleAtEveryNodeP50Ms: cutOverSummary.everyNodeP50Ms,
         visibleAtEveryNodeMaxMs: cutOverSummary.everyNodeMaxMs,
         notVisible: cutOverSummary.notVisibleWithin?.count ?? 0,
+        loadAverage: cutOverSummary.loadAverage,
       },
     },
   }
