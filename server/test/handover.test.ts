@@ -11,6 +11,7 @@
 // - registered → C: exactly one refund of 30 − 10 pointing to C's
 //   DepositAcceptance, reason handover-unsupported; balance = sum of ledger.
 // - standard → B: no Handover.
+// - the push is queued with the Handover and survives a restart of the vault.
 import t, { type Test } from 'tap'
 import {
   createRequestProof,
@@ -22,7 +23,9 @@ import {
   verifyEvidence,
   type Evidence,
 } from '@timbre/sdk'
-import type { RunningNode } from '../src/node.js'
+import { startNode, type RunningNode } from '../src/node.js'
+import { testStore } from './helpers/db.js'
+import { testConfig } from './helpers/node.js'
 import { call } from './helpers/http.js'
 import { startTestNode } from './helpers/node.js'
 import { until } from './helpers/routing.js'
@@ -193,6 +196,35 @@ t.test('standard → vault with handover: no Handover is required or issued', as
   t.notOk((await evidenceOf(messageId)).some((e) => e.ev.event === 'Handover'))
   t.same((await ledger()).filter((e) => e.messageId === messageId).map((e) => [e.kind, e.amount]), [['charge', -10]])
   await balanceMatchesLedger(t)
+})
+
+t.test('the push is durable: queued with the Handover, sent by the worker after a restart', async (t) => {
+  const store = await testStore(t)
+  const config = testConfig({ nodeId: 'vault-d', roles: ['vault-operator'], directoryUrl: a.url, delivery: FAST_DELIVERY })
+  // First life: no worker, so the push can only be in the outbox.
+  const d1 = await startNode({ config, store, worker: false })
+  t.teardown(() => d1.close())
+  const addressD = await admitVault(d1)
+  const { messageId } = await submit(addressD, 'registered')
+  await delivered(messageId)
+  const opened = await open(d1, addressD, messageId)
+  t.equal(opened.status, 200)
+  const handoverJws = String(opened.headers['x-timbre-handover'])
+  t.equal(await handoverJobs(d1), 1, 'the push is queued in the transaction that kept the Handover')
+  t.notOk((await evidenceOf(messageId)).some((e) => e.ev.event === 'Handover'), 'not pushed yet')
+  await d1.close()
+
+  // Second life on the same database: the worker takes the job up and pushes.
+  const d2 = await startNode({ config, store })
+  t.teardown(() => d2.close())
+  const chain = await until(async () => {
+    const list = await evidenceOf(messageId)
+    return list.some((e) => e.ev.event === 'Handover') ? list : undefined
+  }, 20_000) ?? []
+  t.equal(chain.filter((e) => e.ev.event === 'Handover').map((e) => e.jws).join(), handoverJws, 'the queued Handover reached the routing node')
+  await until(async () => (await handoverJobs(d2)) === 0)
+  t.equal((await open(d2, addressD, messageId)).headers['x-timbre-handover'], handoverJws, 'still the one Handover')
+  t.equal(await handoverJobs(d2), 0)
 })
 
 t.test('opening an unknown document is 404 not-found', async (t) => {
