@@ -42,7 +42,15 @@ export interface EvidencePushResult {
   error?: string
 }
 
-/** Does a delivery of this stamp class get a Handover under `classes`? */
+/**
+ * Does a deposit get a Handover under `classes`: every one for `all`, only a
+ * `registered` stamp for `registered`?
+ *
+ * @example
+ * ```ts
+ * if (handoverApplies(record, 'registered')) await kit.openDocument(record.address, record.messageId)
+ * ```
+ */
 export function handoverApplies(record: DepositRecord, classes: HandoverClasses): boolean {
   if (classes === 'all') return true
   return decodeEvidence(record.stamp).stampClass === 'registered'
