@@ -456,7 +456,14 @@ export class SubmissionService {
   // (also twice in the batch), a 402 — rolls the batch back and each item is
   // written alone, where the single-item rules answer exactly as before.
   async #writeAcceptances(items: readonly Acceptance[]): Promise<Outcome<void>[]> {
-    if (items.length > 1) {
+    if (!this.#metering.charging) {
+      try {
+        await this.#oneStatement(items)
+        return items.map(() => ok(undefined))
+      } catch {
+        // A conflict (or anything else): each item now meets it alone and answers for itself.
+      }
+    } else if (items.length > 1) {
       try {
         await this.#r.db.transaction().execute(async (trx) => {
           const nonces = items.map((i) => sql`(${i.auth.jti}, ${replayExpiry(i.auth.exp)})`)
@@ -493,6 +500,38 @@ export class SubmissionService {
       }
     }
     return outcomes
+  }
+
+  // Without charges, step 18 for a whole batch is ONE statement: a single
+  // statement is atomic on its own, so no BEGIN/COMMIT round trips (on PGlite
+  // a transaction costs several times a statement). The data-modifying CTEs
+  // all run; the final division fails the statement, and so undoes every row
+  // of it, when a jti or a messageId was taken already (fewer rows returned
+  // than items), and the caller falls back to one transaction per item.
+  async #oneStatement(items: readonly Acceptance[]): Promise<void> {
+    const n = items.length
+    const done = items.map((i) => sql`(${i.auth.sender.id}, ${i.key}, ${i.answer.status}, ${JSON.stringify({ text: i.answer.body, type: i.answer.contentType })})`)
+    await this.#r.db
+      .with('n', (db) => db.insertInto('replay_nonces')
+        .values(items.map((i) => ({ jti: i.auth.jti, expires_at: new Date(replayExpiry(i.auth.exp)) })))
+        .onConflict((oc) => oc.column('jti').doNothing())
+        .returning('jti'))
+      .with('d', (db) => db.insertInto('deliveries').values(items.map((i) => i.delivery))
+        .onConflict((oc) => oc.columns(['sender_id', 'message_id']).doNothing())
+        .returning('message_id'))
+      .with('e', (db) => db.insertInto('evidence')
+        .values(items.map((i) => ({ evidence_id: i.evidenceId, sender_id: i.auth.sender.id, message_id: i.delivery.message_id, event: 'SubmissionAcceptance', issuer: this.#r.config.nodeId, jws: i.delivery.stamp, created_at: i.now })))
+        .returning('evidence_id'))
+      .with('o', (db) => db.insertInto('outbox')
+        .values(items.map((i) => ({ kind: 'relay' as const, sender_id: i.auth.sender.id, message_id: i.delivery.message_id, payload: JSON.stringify({ senderKey: i.auth.sender.jwk }), available_at: i.now })))
+        .returning('id'))
+      .with('k', (db) => db.updateTable('idempotency_keys')
+        .from(sql<{ s: string; k: string; st: string; b: string }>`(values ${sql.join(done)})`.as<'v'>(sql`v(s, k, st, b)`))
+        .set({ state: 'completed', response_status: sql`v.st::int`, response_body: sql`v.b::jsonb` })
+        .where(sql<boolean>`idempotency_keys.sender_id = v.s and idempotency_keys.key = v.k`)
+        .returning('idempotency_keys.key'))
+      .selectNoFrom(sql<number>`1 / (case when (select count(*) from n) = ${n} and (select count(*) from d) = ${n} and (select count(*) from k) = ${n} then 1 else 0 end)`.as('ok'))
+      .execute()
   }
 
   // Steps 17-18 (TMB-MTR-003/007/008): one stamp charged at acceptance; a 402 here rolls everything back.
