@@ -162,10 +162,12 @@ export class OutboxWorker {
         .returningAll()
         .execute()
       // TMB-EVD-010: accepted → relaying as the first attempt starts.
+      // One statement for the whole claim, not one per relay.
       const relays = claimed.filter((r) => r.kind === 'relay')
-      for (const r of relays) {
+      if (relays.length > 0) {
         await trx.updateTable('deliveries').set({ status: 'relaying', updated_at: now })
-          .where('sender_id', '=', r.sender_id).where('message_id', '=', r.message_id).where('status', '=', 'accepted').execute()
+          .where((eb) => eb(eb.refTuple('sender_id', 'message_id'), 'in', relays.map((r) => eb.tuple(r.sender_id, r.message_id))))
+          .where('status', '=', 'accepted').execute()
       }
       return claimed
     })
