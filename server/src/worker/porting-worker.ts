@@ -42,11 +42,14 @@ export class PortingWorker {
     await this.#loop
   }
 
+  /** Run a pass now; a kick that comes while a pass runs is kept for right after it. */
   kick(): void {
     const w = this.#wake
     this.#wake = undefined
-    w?.()
+    if (w) w()
+    else this.#kicked = true
   }
+  #kicked = false
 
   async #run(): Promise<void> {
     while (this.#running) {
@@ -56,6 +59,10 @@ export class PortingWorker {
         this.#rt.logger.warn({ err: (err as Error).message }, 'portability worker tick failed')
       }
       if (!this.#running) break
+      if (this.#kicked) {
+        this.#kicked = false
+        continue
+      }
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, this.#rt.config.portability.workerPollMs)
         this.#wake = () => { clearTimeout(timer); resolve() }
