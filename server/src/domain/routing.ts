@@ -64,6 +64,16 @@ export async function recordEvidence(db: Db, senderId: string, jws: string, evid
     .execute()
 }
 
+/** Store several evidences of one delivery in one statement; ids seen before are ignored. */
+export async function recordEvidences(db: Db, senderId: string, items: ReadonlyArray<{ jws: string; evidence: Evidence }>, at: Date): Promise<void> {
+  if (items.length === 0) return
+  await db
+    .insertInto('evidence')
+    .values(items.map(({ jws, evidence }) => ({ evidence_id: evidence.evidenceId, sender_id: senderId, message_id: evidence.messageId, event: evidence.event, issuer: evidence.issuer, jws, created_at: at })))
+    .onConflict((oc) => oc.column('evidence_id').doNothing())
+    .execute()
+}
+
 /**
  * Queue the webhook of a status change (TMB-EVD-017) when the sender has a
  * webhook URL. The body is fixed now, so every retry sends the same bytes

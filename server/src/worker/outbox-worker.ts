@@ -17,7 +17,7 @@ import { decodeEvidence, pushEvidence, signEvidence, type DeliveryStatus, type E
 import { sql, type Selectable, type Transaction } from 'kysely'
 import { Forwarder, type RelayOutcome } from '../domain/forwarding.js'
 import { Metering } from '../domain/metering.js'
-import { enqueueWebhook, recordEvidence, type RoutingServices } from '../domain/routing.js'
+import { enqueueWebhook, recordEvidence, recordEvidences, type RoutingServices } from '../domain/routing.js'
 import type { Database, DeliveriesTable, OutboxTable } from '../store/schema.js'
 import { relayDelayMs, webhookDelayMs } from './schedule.js'
 import { sendWebhook, type WebhookPayload } from './webhooks.js'
@@ -285,15 +285,32 @@ export class OutboxWorker {
     return !!cur && !FINAL.has(cur.status) && cur.stamp === d.stamp
   }
 
+  async #decide(outcome: Exclude<RelayOutcome, { kind: 'retry' }>, base: Omit<EvidenceInput, 'event' | 'issuer'>, stamp: Evidence, now: Date): Promise<{ status: DeliveryStatus; own: { jws: string; evidence: Evidence } }> {
+    const nodeId = this.#r.config.nodeId
+    const previousEvidenceId = outcome.vault?.evidence.evidenceId ?? stamp.evidenceId
+    if (outcome.kind === 'delivered') {
+      // TMB-RLY-025.
+      return { status: 'delivered', own: await this.#sign({ ...base, event: 'RelayAcceptance', issuer: nodeId, time: now.toISOString(), recipientOperator: outcome.line.line.operator, previousEvidenceId }) }
+    }
+    if (outcome.kind === 'moved') {
+      // TMB-PORT-024: not final; the row stays to fire the window's end unless a re-route comes.
+      return { status: 'rerouting', own: await this.#sign({ ...base, event: 'RelayRejection', issuer: nodeId, time: now.toISOString(), reason: { code: 'recipient-moved', detail: outcome.detail }, previousEvidenceId }) }
+    }
+    // TMB-RLY-026.
+    return { status: 'rejected', own: await this.#sign({ ...base, event: 'RelayRejection', issuer: nodeId, time: now.toISOString(), reason: { code: outcome.code, detail: outcome.detail }, previousEvidenceId }) }
+  }
+
   async #record(row: OutboxRow, d: DeliveryRow, outcome: RelayOutcome, refundSurcharge = false): Promise<void> {
     const stamp = decodeEvidence(d.stamp)
     const base = OutboxWorker.#fromStamp(stamp)
-    const nodeId = this.#r.config.nodeId
     const attempts = d.attempts + 1
+    const now = this.#r.now()
+    // Our evidence is signed before the transaction, so the delivery's row lock
+    // is not held across the signature (nothing in it depends on the lock).
+    const decision = outcome.kind === 'retry' ? undefined : await this.#decide(outcome, base, stamp, now)
     await this.#r.db.transaction().execute(async (trx) => {
       const key = (q: any) => q.where('sender_id', '=', d.sender_id).where('message_id', '=', d.message_id)
       if (!(await this.#lockDelivery(trx, d))) return void (await this.#ours(trx, row).execute())
-      const now = this.#r.now()
       if (outcome.kind === 'retry') {
         const delay = relayDelayMs(attempts, this.#r.config.delivery.retryBaseMs, this.#r.config.delivery.retryCapMs, outcome.retryAfterMs)
         // The window's end is itself an appointment: RelayFailure is issued then (TMB-RTY-006).
@@ -305,24 +322,9 @@ export class OutboxWorker {
         this.#wakeAt(at)
         return
       }
-      let status: DeliveryStatus
-      let own: { jws: string; evidence: Evidence }
-      if (outcome.vault) await recordEvidence(trx, d.sender_id, outcome.vault.jws, outcome.vault.evidence, now)
-      const previousEvidenceId = outcome.vault?.evidence.evidenceId ?? stamp.evidenceId
-      if (outcome.kind === 'delivered') {
-        // TMB-RLY-025.
-        own = await this.#sign({ ...base, event: 'RelayAcceptance', issuer: nodeId, time: now.toISOString(), recipientOperator: outcome.line.line.operator, previousEvidenceId })
-        status = 'delivered'
-      } else if (outcome.kind === 'moved') {
-        // TMB-PORT-024: not final; the row stays to fire the window's end unless a re-route comes.
-        own = await this.#sign({ ...base, event: 'RelayRejection', issuer: nodeId, time: now.toISOString(), reason: { code: 'recipient-moved', detail: outcome.detail }, previousEvidenceId })
-        status = 'rerouting'
-      } else {
-        // TMB-RLY-026.
-        own = await this.#sign({ ...base, event: 'RelayRejection', issuer: nodeId, time: now.toISOString(), reason: { code: outcome.code, detail: outcome.detail }, previousEvidenceId })
-        status = 'rejected'
-      }
-      await recordEvidence(trx, d.sender_id, own.jws, own.evidence, now)
+      const { status, own } = decision!
+      // The vault's evidence and ours, one statement.
+      await recordEvidences(trx, d.sender_id, [...(outcome.vault ? [outcome.vault] : []), own], now)
       // TMB-MTR-005: a registered delivery deposited by an operator without
       // `handover` gets the registered surcharge back, in the transaction that
       // records the DepositAcceptance.
