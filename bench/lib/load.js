@@ -1,9 +1,11 @@
 import autocannon from 'autocannon'
 
 // Runs autocannon and returns throughput and latency percentiles.
-export function load(opts, onTick) {
+// `stopAfterSeconds` ends a run of `amount` requests early (a time-bounded phase).
+export function load({ stopAfterSeconds, ...opts }, onTick) {
   return new Promise((resolve, reject) => {
     const instance = autocannon({ connections: 32, pipelining: 1, ...opts }, (err, result) => {
+      clearTimeout(stopper)
       if (err) return reject(err)
       resolve({
         requestsPerSecond: result.requests.average,
@@ -19,6 +21,7 @@ export function load(opts, onTick) {
         okPerSecond: result['2xx'] / Math.max(result.duration, 0.001),
       })
     })
+    const stopper = stopAfterSeconds ? setTimeout(() => instance.stop(), stopAfterSeconds * 1000) : undefined
     if (onTick) {
       let n = 0
       instance.on('response', () => {

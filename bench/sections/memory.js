@@ -38,14 +38,16 @@ export default async function memory(ctx) {
     s = step('memory: calibrating')
     const warm = await fire(node, await gen(300))
     s.done(`${Math.round(warm.okPerSecond)} accepted/s`)
-    const count = Math.min(60_000, Math.ceil(Math.max(warm.okPerSecond, 20) * seconds * 2))
+    // The calibration runs cold (the node's rate more than doubles once warm):
+    // seal four times what it suggests, and stop the load at `seconds`.
+    const count = Math.min(60_000, Math.ceil(Math.max(warm.okPerSecond, 20) * seconds * 4))
     s = step(`memory: sealing ${count} documents`)
     const items = await gen(count)
     s.done()
     const before = await node.rss()
     s = step(`memory: ${seconds} s of submissions`)
     const t0 = Date.now()
-    const run = await fire(node, items, { onTick: (n) => s.update(`${n}/${count}`) })
+    const run = await fire(node, items, { onTick: (n) => s.update(`${n}/${count}`), stopAfterSeconds: seconds })
     const samples = (await node.rss()).rssSamples
     s.done(`${Math.round(run.okPerSecond)} accepted/s`)
     const during = samples.filter((x) => x.t >= before.rssSamples.at(-1)?.t ?? 0)

@@ -27,10 +27,11 @@ export async function submissionTarget(database, { worker = false, cpuProf, acco
 }
 
 /** Send pre-generated submissions with autocannon, each exactly once. */
-export function fire(node, items, { connections = 32, onTick } = {}) {
+export function fire(node, items, { connections = 32, onTick, stopAfterSeconds } = {}) {
   let i = 0
   return load(
     {
+      stopAfterSeconds,
       url: `${node.url}/v1/submissions`,
       connections,
       amount: items.length,
