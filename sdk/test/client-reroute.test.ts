@@ -36,7 +36,7 @@ t.test('a delivery whose recipient moved is re-sealed for the new operator under
   const app = Fastify()
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => done(null, body))
   app.setErrorHandler((err, _req, reply) => {
-    const p = problemFor(err instanceof TimbreError ? err.code : 'internal-error', { detail: String(err.message) })
+    const p = problemFor(err instanceof TimbreError ? err.code : 'internal-error', { detail: String((err as Error).message) })
     return reply.code(p.status).type('application/problem+json').send(p)
   })
   const auth = (req: any) =>
@@ -136,16 +136,16 @@ t.test('a delivery whose recipient moved is re-sealed for the new operator under
   t.equal(stamps[1]!.evidence.recipientOperator, 'vault-b.example')
 
   t.test('explicit reroute with a documentSource when nothing is cached', async (t) => {
-    const bare = new TimbreClient({
+    const bare: TimbreClient = new TimbreClient({
       baseUrl: url,
       senderId: SENDER,
       key: senderKey,
       plaintextCache: { maxEntries: 0 },
       autoReroute: false,
-      documentSource: async (id) => (id === second.messageId ? { document: '%PDF payslip for a moved person', envelope: originalEnvelope } : undefined),
+      documentSource: async (id: string) => (id === second.messageId ? { document: '%PDF payslip for a moved person', envelope: originalEnvelope } : undefined),
     })
     state.operator = 'vault-a.example'
-    const second = await bare.deliver({ to: address, document: '%PDF payslip for a moved person', type: 'payslip', title: 'Payslip', mediaType: 'application/pdf' })
+    const second: { messageId: string } = await bare.deliver({ to: address, document: '%PDF payslip for a moved person', type: 'payslip', title: 'Payslip', mediaType: 'application/pdf' })
     const originalEnvelope = state.deliveries.get(second.messageId)!.envelope
     t.equal((await bare.status(second.messageId)).status, 'rerouting')
     const rerouted = await bare.reroute(second.messageId)

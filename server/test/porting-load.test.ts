@@ -28,7 +28,7 @@ t.test(`port an address while ${TOTAL} deliveries are in flight`, async (t) => {
     // Watch the donor from now on: when does it know of the cut-over?
     watchDonor = until(async () => {
       const row = await net.stores.a.db.selectFrom('vault_accounts').select('move_at').where('address', '=', address).executeTakeFirst()
-      return row?.move_at ? Date.now() : undefined
+      return row?.move_at ? Date.now() : 0
     }, 30_000, 10)
   }
   let watchDonor: Promise<number> | undefined
