@@ -102,8 +102,14 @@ export class DeliveryQueries {
     } catch (err) {
       throw new NodeError('schema-violation', { detail: `the evidence does not verify: ${(err as Error).message}`, cause: err })
     }
-    const d = await this.#r.db.selectFrom('deliveries').select(['envelope_digest']).where('sender_id', '=', ev.sender).where('message_id', '=', ev.messageId).executeTakeFirst()
+    const d = await this.#r.db.selectFrom('deliveries').select(['envelope_digest', 'content_digest']).where('sender_id', '=', ev.sender).where('message_id', '=', ev.messageId).executeTakeFirst()
     if (!d) throw new NodeError('not-found', { detail: 'no such delivery' })
+    // TMB-EVD-021: evidence about another document (or made up by an operator
+    // that never held this one) is not attached, whoever signed it.
+    const content = (typeof d.content_digest === 'string' ? JSON.parse(d.content_digest) : d.content_digest) as { alg: string; value: string }
+    if (ev.envelopeDigest !== d.envelope_digest || ev.contentDigest?.alg !== content.alg || ev.contentDigest?.value !== content.value) {
+      throw new NodeError('schema-violation', { detail: 'the evidence is about another envelope or content than this delivery', extra: { errors: [{ path: '/evidence', message: 'envelopeDigest and contentDigest must be those of the delivery' }] } })
+    }
     await recordEvidence(this.#r.db, ev.sender, body.evidence, ev, this.#r.now())
   }
 }

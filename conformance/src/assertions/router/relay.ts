@@ -237,8 +237,8 @@ export const routerRelayAssertions: Assertion[] = [
   }),
   must({
     id: 'router.evidence.push',
-    description: 'POST /v1/evidence by the vault operator attaches a verified evidence (202), answers 404 for an unknown delivery and 400 schema-violation for an invalid evidence',
-    requirements: ['TMB-EVD-014'],
+    description: 'POST /v1/evidence by the vault operator attaches a verified evidence (202), answers 404 for an unknown delivery and 400 schema-violation for an invalid evidence or one about another envelope',
+    requirements: ['TMB-EVD-014', 'TMB-EVD-021'],
     async run(ctx: AssertionContext) {
       const t = await ctx.target()
       const v = ctx.suiteVault()
@@ -251,9 +251,9 @@ export const routerRelayAssertions: Assertion[] = [
         const authorization = await createRequestProof({ key: v.signingKey, iss: v.operatorId, aud: t.operatorId, method: 'POST', path: new URL(url).pathname, body })
         return ctx.http.send(url, { method: 'POST', headers: { 'content-type': 'application/json', authorization }, body })
       }
-      const handover = (messageId: string) =>
+      const handover = (messageId: string, envelopeDigest = tokenDigest(d.sealed.envelope)) =>
         signEvidence(
-          { event: 'Handover', issuer: v.operatorId, messageId, sender: m.sender, recipient: m.recipient, contentDigest: m.content.digest, envelopeDigest: tokenDigest(d.sealed.envelope), senderKid: d.stamp.senderKid, recipientOperator: v.operatorId, previousEvidenceId: d.stamp.evidenceId } as any,
+          { event: 'Handover', issuer: v.operatorId, messageId, sender: m.sender, recipient: m.recipient, contentDigest: m.content.digest, envelopeDigest, senderKid: d.stamp.senderKid, recipientOperator: v.operatorId, previousEvidenceId: d.stamp.evidenceId } as any,
           v.signingKey,
         )
       const h = await handover(d.messageId)
@@ -262,6 +262,10 @@ export const routerRelayAssertions: Assertion[] = [
       ctx.check((await evidenceOf(ctx, d.messageId)).includes(h.jws), 'the pushed evidence is not listed with the delivery')
       expectProblem(ctx, await push((await handover(uuidv7())).jws), 'not-found')
       expectProblem(ctx, await push(tamperSignature((await handover(d.messageId)).jws)), ['schema-violation', 'evidence-invalid'])
+      // TMB-EVD-021: a well-signed evidence that names another envelope is not attached.
+      const other = await handover(d.messageId, tokenDigest(`${d.sealed.envelope}x`))
+      expectProblem(ctx, await push(other.jws), 'schema-violation')
+      ctx.check(!(await evidenceOf(ctx, d.messageId)).includes(other.jws), 'an evidence about another envelope was attached')
     },
   }),
   must({
