@@ -86,6 +86,16 @@ export class DirectoryReplica implements DirectoryView {
     }
   }
 
+  /**
+   * TMB-DIR-024: what `/ready` reports. A stale replica is still ready while
+   * the directory answers (lookups go live); stale and unreachable is not.
+   */
+  async readiness(): Promise<{ ok: boolean; replica: { cursor: string; stalenessMs: number | null; stale: boolean } }> {
+    const s = this.status()
+    const ok = !s.stale || (await this.#remote.reachable())
+    return { ok, replica: { cursor: s.cursor, stalenessMs: Number.isFinite(s.stalenessMs) ? s.stalenessMs : null, stale: s.stale } }
+  }
+
   /** Read the feed to its end; concurrent calls share one run, and a call during a run causes another. */
   sync(): Promise<void> {
     if (this.#syncing) {

@@ -59,6 +59,15 @@ export class RemoteDirectory implements DirectoryView, HostedAddressRegistrar {
     }
   }
 
+  /** True when the directory answers its discovery document now (readiness, TMB-DIR-024). */
+  async reachable(): Promise<boolean> {
+    try {
+      return (await this.#call('GET', '/.well-known/timbre')).status === 200
+    } catch {
+      return false
+    }
+  }
+
   /** The directory's node id (its discovery `nodeId`): the `aud` of writes and `issuer` of lines. */
   async directoryId(): Promise<string> {
     if (this.#directoryId && this.#directoryId.until > Date.now()) return this.#directoryId.value

@@ -1,7 +1,9 @@
 // Liveness (/health, never touches the database) and readiness (/ready, the
-// database answers a trivial query). Bodies follow spec/schemas/health.json.
+// database answers a trivial query; a routing node's directory replica is
+// fresh or the directory reachable). Bodies follow spec/schemas/health.json.
 import { sql } from 'kysely'
 import type { FastifyInstance } from 'fastify'
+import { DirectoryReplica } from '../../domain/directory-replica.js'
 import type { AppContext } from '../context.js'
 
 const READY_TIMEOUT_MS = 2_000
@@ -24,8 +26,15 @@ export async function healthRoutes(app: FastifyInstance, ctx: AppContext, versio
 
   app.get('/ready', async (_request, reply) => {
     reply.header('cache-control', 'no-store')
-    const ok = !ctx.draining() && (await databaseAnswers(ctx))
+    const database = !ctx.draining() && (await databaseAnswers(ctx))
+    // TMB-DIR-024: a routing node on a remote directory reports its replica.
+    const replica = ctx.directory instanceof DirectoryReplica ? await ctx.directory.readiness() : undefined
+    const ok = database && (replica?.ok ?? true)
     if (!ok) reply.code(503).header('retry-after', '5')
-    return { status: ok ? 'ready' : 'unavailable', checks: { database: ok ? 'ok' : 'failing' } }
+    return {
+      status: ok ? 'ready' : 'unavailable',
+      checks: { database: database ? 'ok' : 'failing', ...(replica ? { directory: replica.ok ? 'ok' : 'failing' } : {}) },
+      ...(replica ? { replica: replica.replica } : {}),
+    }
   })
 }
