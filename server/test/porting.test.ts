@@ -38,6 +38,27 @@ const send = (net: PortingNet, address: string, i: number) =>
 const asOperator = (net: PortingNet, node: 'a' | 'b') =>
   new DirectoryPortingClient({ directoryUrl: net.d.url, operatorId: node === 'a' ? 'vault-a' : 'vault-b', signingKey: net[node].keys.signingKey, retry: { attempts: 1 } })
 
+t.test('ten failed port requests for an address: the next ones are refused 429 with Retry-After (TMB-PORT-008)', async (t) => {
+  const net = await portingNet(t, { windowSeconds: 30 })
+  const address = await net.openAtA()
+  const other = await net.openAtA()
+  const b = asOperator(net, 'b')
+  for (let i = 0; i < 10; i++) {
+    await t.rejects(b.requestPort({ address, portingCode: issuePortingCode(address), consent }), { code: 'porting-code-invalid' }, `failure ${i + 1}`)
+  }
+  // Even the right code waits now: codes cannot be guessed by trying.
+  const issued = await admin(net.a, 'POST', `/v1/admin/vault-addresses/${address}/porting-code`, {})
+  const r = await admin(net.b, 'POST', '/v1/admin/ports', { address, portingCode: issued.json.code, consent })
+  t.equal(r.status, 429, 'the eleventh request is refused')
+  t.equal(r.json.code, 'rate-limited')
+  t.ok(Number(r.headers['retry-after']) > 23 * 3600, 'Retry-After: until the oldest failure is 24 h old')
+  t.equal((await net.stores.d.db.selectFrom('ports').select('port_id').where('address', '=', address).execute()).length, 0, 'no port')
+  // Another address is not affected.
+  const code = (await admin(net.a, 'POST', `/v1/admin/vault-addresses/${other}/porting-code`, {})).json.code
+  const ok = await admin(net.b, 'POST', '/v1/admin/ports', { address: other, portingCode: code, consent })
+  t.equal(ok.status, 201, 'a port of another address goes through')
+})
+
 t.test('codes and requests: wrong, expired, reused code; address already porting; cancel and objection by the wrong party', async (t) => {
   const net = await portingNet(t, { windowSeconds: 30 })
   const address = await net.openAtA()

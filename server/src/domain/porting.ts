@@ -47,6 +47,13 @@ export interface PortRequestBody {
 /** Called after each committed port change, to queue notifications and pushes. */
 export type PortListener = (port: PortRow, event: 'requested' | 'objected' | 'cancelled' | 'completed') => Promise<void>
 
+/** TMB-PORT-008: failed port requests allowed per address within the window. */
+export const PORT_FAILURE_LIMIT = 10
+const PORT_FAILURE_WINDOW_MS = 24 * 3600 * 1000
+// The refusals that count as a failed port request: a code that is wrong,
+// expired or used up, or a port already pending (which also uses the code up).
+const COUNTED_FAILURES = new Set(['porting-code-invalid', 'porting-code-expired', 'porting-code-used', 'port-already-pending'])
+
 export class PortingService {
   readonly #repo: PortingRepository
   readonly #directory: LocalDirectory
@@ -90,6 +97,36 @@ export class PortingService {
    */
   async requestPort(iss: string, body: PortRequestBody): Promise<PortRow> {
     if (body.recipientOperator !== iss) throw new NodeError('sender-mismatch', { detail: `the proof is from ${iss}, the body names ${body.recipientOperator}` })
+    await this.#refuseWhenTooManyFailures(body.address)
+    try {
+      return await this.#requestPort(iss, body)
+    } catch (err) {
+      if (err instanceof NodeError && COUNTED_FAILURES.has(err.code)) await this.#recordFailure(body.address, iss, err.code)
+      throw err
+    }
+  }
+
+  // TMB-PORT-008: at most PORT_FAILURE_LIMIT failed port requests per address
+  // in PORT_FAILURE_WINDOW_MS; then 429 until the oldest of them leaves the window.
+  async #refuseWhenTooManyFailures(address: string): Promise<void> {
+    const now = this.#now()
+    const since = new Date(now.getTime() - PORT_FAILURE_WINDOW_MS)
+    const rows = await this.#repo.db.selectFrom('port_request_failures').select('failed_at')
+      .where('address', '=', address).where('failed_at', '>', since)
+      .orderBy('failed_at', 'desc').limit(PORT_FAILURE_LIMIT).execute()
+    if (rows.length < PORT_FAILURE_LIMIT) return
+    const oldest = new Date(rows.at(-1)!.failed_at).getTime()
+    const retryAfter = Math.max(1, Math.ceil((oldest + PORT_FAILURE_WINDOW_MS - now.getTime()) / 1000))
+    throw new NodeError('rate-limited', { detail: `${PORT_FAILURE_LIMIT} port requests for this address failed within 24 hours`, retryAfter })
+  }
+
+  async #recordFailure(address: string, operatorId: string, code: string): Promise<void> {
+    const now = this.#now()
+    await this.#repo.db.insertInto('port_request_failures').values({ address, operator_id: operatorId, code, failed_at: now }).execute()
+    await this.#repo.db.deleteFrom('port_request_failures').where('failed_at', '<=', new Date(now.getTime() - PORT_FAILURE_WINDOW_MS)).execute()
+  }
+
+  async #requestPort(iss: string, body: PortRequestBody): Promise<PortRow> {
     const address = body.address
     const outcome = await this.#directory.service.transaction(async (w): Promise<{ port: PortRow } | { refuse: NodeError }> => {
       const now = this.#now()

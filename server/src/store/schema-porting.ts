@@ -94,7 +94,17 @@ export interface DirectoryReplicaStateTable {
 }
 
 /** Merged into the node's Database interface (schema.ts). */
+/** Failed port requests, for the limit of TMB-PORT-008. */
+export interface PortRequestFailuresTable {
+  id: Generated<string>
+  address: string
+  operator_id: string
+  code: string
+  failed_at: Date
+}
+
 export interface PortingTables {
+  port_request_failures: PortRequestFailuresTable
   porting_codes: PortingCodesTable
   ports: PortsTable
   vault_additional_documents: VaultAdditionalDocumentsTable

@@ -12,6 +12,7 @@ import * as m0007 from './0007-porting.js'
 import * as m0008 from './0008-directory-replica.js'
 import * as m0011 from './0011-handover.js'
 import * as m0012 from './0012-ciphertext-storage.js'
+import * as m0013 from './0013-port-request-failures.js'
 
 export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0001-node-keys-and-senders': m0001,
@@ -25,6 +26,7 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0010-statements': m0010,
   '0011-handover': m0011,
   '0012-ciphertext-storage': m0012,
+  '0013-port-request-failures': m0013,
 }
 
 export const migrationProvider: MigrationProvider = {
