@@ -177,6 +177,22 @@ function decodeEvidenceLine(jws: string): { operator: string; version: number } 
   return JSON.parse(Buffer.from(jws.split('.')[1]!, 'base64url').toString('utf8'))
 }
 
+t.test('the donor deletes the ported documents after the new operator accepted the archive (TMB-ARC-012)', async (t) => {
+  const net = await portingNet(t, { purgePortedAfterSeconds: 0 })
+  const address = await net.openAtA()
+  for (let i = 0; i < 2; i++) await net.sender.client.waitForDelivery((await send(net, address, i)).messageId, { timeoutMs: 20_000, intervalMs: 50 })
+  t.equal(await held(net.a, address), 2)
+  const code = (await admin(net.a, 'POST', `/v1/admin/vault-addresses/${address}/porting-code`, {})).json.code as string
+  t.equal((await admin(net.b, 'POST', '/v1/admin/ports', { address, portingCode: code, consent })).status, 201)
+  await until(async () => (await held(net.b, address)) === 2, 30_000, 100)
+  t.pass('the archive is at the new operator')
+  await until(async () => (await held(net.a, address)) === 0, 30_000, 100)
+  t.pass('the donor deleted its copies')
+  t.equal(await held(net.b, address), 2, 'the new operator keeps everything')
+  const journal = await net.a.app.timbrePorting!.vault!.storage.journal(address)
+  t.ok(journal.some((e) => e.detail?.includes('ported documents deleted')), 'the deletion is in the donor\'s journal')
+})
+
 t.test('silent donor, tampered archives, a donor crashing during export', async (t) => {
   // A runs no worker on its own: the test drives its transfer job.
   const net = await portingNet(t, { windowSeconds: 2, aWorker: false })

@@ -42,6 +42,7 @@ export const DEFAULTS: Omit<NodeConfig, 'nodeId'> = {
     replicaStalenessSeconds: 30, // below the spec's 60 s bound (TMB-DIR-022)
     replicaPollMs: 5_000, // TMB-DIR-021: at least every 10 s
     workerPollMs: 1_000,
+    purgePortedAfterSeconds: 2_592_000, // 30 days, the most TMB-ARC-012 allows
   },
 }
 

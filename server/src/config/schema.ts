@@ -82,6 +82,12 @@ export interface NodeConfig {
     readonly replicaPollMs: number
     /** Directory and vault roles: how often the portability worker looks for due work. */
     readonly workerPollMs: number
+    /**
+     * Vault role, donor: seconds after the new operator accepted the archive
+     * before this node deletes the ported documents (TMB-ARC-012: at most 30
+     * days); null keeps them, for an operator the law obliges to keep them.
+     */
+    readonly purgePortedAfterSeconds: number | null
   }
 }
 
@@ -172,6 +178,7 @@ export const CONFIG_SCHEMA = {
         replicaStalenessSeconds: { type: 'integer', minimum: 1 },
         replicaPollMs: { type: 'integer', minimum: 10, maximum: 10_000 },
         workerPollMs: { type: 'integer', minimum: 10 },
+        purgePortedAfterSeconds: { type: ['integer', 'null'], minimum: 0, maximum: 2_592_000 },
       },
     },
   },

@@ -40,6 +40,7 @@ export const SETTINGS: readonly Setting[] = [
   { path: 'delivery.relayTimeoutMs', env: 'TIMBRE_RELAY_TIMEOUT_MS', flag: 'relay-timeout-ms', kind: 'int', help: 'timeout of one relay or webhook attempt (60000)' },
   { path: 'delivery.leaseMs', env: 'TIMBRE_WORKER_LEASE_MS', flag: 'worker-lease-ms', kind: 'int', help: 'lease of a claimed outbox row, > relay timeout (120000)' },
   { path: 'portability.objectionWindowSeconds', env: 'TIMBRE_OBJECTION_WINDOW_SECONDS', flag: 'objection-window-seconds', kind: 'int', help: 'directory: objection window of ports, 0 to 86400 (900)' },
+  { path: 'portability.purgePortedAfterSeconds', env: 'TIMBRE_PURGE_PORTED_AFTER_SECONDS', flag: 'purge-ported-after-seconds', kind: 'int', help: 'vault: delete a ported vault\'s documents this long after the new operator accepted the archive, at most 2592000 (2592000 = 30 days; null in a config file keeps them)' },
   { path: 'portability.replicaStalenessSeconds', env: 'TIMBRE_REPLICA_STALENESS_SECONDS', flag: 'replica-staleness-seconds', kind: 'int', help: 'routing node: directory replica staleness bound before live lookups (30)' },
   { path: 'metering.currency', env: 'TIMBRE_STAMP_CURRENCY', flag: 'stamp-currency', kind: 'string', help: 'ISO 4217 currency of stamp prices and balances (EUR)' },
   { path: 'metering.tariffs.standard', env: 'TIMBRE_STAMP_PRICE_STANDARD', flag: 'stamp-price-standard', kind: 'int', help: 'price of a standard stamp in minor units (unset: not charged)' },

@@ -63,7 +63,7 @@ export interface VaultImportsTable {
   created_at: ColumnType<Date, Date | string | undefined, never>
 }
 
-export type PortingJobKind = 'port-notification' | 'directory-push' | 'archive-transfer'
+export type PortingJobKind = 'port-notification' | 'directory-push' | 'archive-transfer' | 'ported-purge'
 
 export interface PortingJobsTable {
   id: Generated<string>

@@ -233,6 +233,19 @@ export class VaultRepository implements VaultStorage {
     return { inserted: false, record: toRecord(existing) }
   }
 
+  /**
+   * TMB-ARC-012: delete every document of a ported vault (deposits and
+   * additional copies). The account row stays, marked moved, with its
+   * journal, so the address's history at this operator remains.
+   */
+  async purgeDocuments(address: string): Promise<number> {
+    return this.#db.transaction().execute(async (trx) => {
+      const a = await trx.deleteFrom('vault_deposits').where('address', '=', address).executeTakeFirst()
+      const b = await trx.deleteFrom('vault_additional_documents').where('address', '=', address).executeTakeFirst()
+      return Number(a.numDeletedRows) + Number(b.numDeletedRows)
+    })
+  }
+
   async list(address: string): Promise<DepositRecord[]> {
     const rows = await this.#db.selectFrom('vault_deposits').select(DEPOSIT_COLUMNS).where('address', '=', address).orderBy('deposited_at').orderBy('message_id').execute()
     const extra = await this.#db.selectFrom('vault_additional_documents').select([...RECORD_COLUMNS, 'conflict_of']).where('address', '=', address).orderBy('id').execute()

@@ -152,6 +152,20 @@ export class PortingWorker {
         const result = await vault.kit.transferArchive(port.portId, op.baseUrl, { retry: { attempts: 1 } })
         this.stats.transfers++
         this.#rt.logger.info({ portId: port.portId, imported: result.imported, skipped: result.skipped }, 'archive transferred')
+        // TMB-ARC-012: the documents go within 30 days of the new operator's acceptance.
+        const after = this.#rt.config.portability.purgePortedAfterSeconds
+        if (after !== null) {
+          await this.#rt.repo.enqueue(this.#rt.repo.db, 'ported-purge', `purge:${port.portId}`, { portId: port.portId, address: port.address }, new Date(Date.now() + after * 1000))
+          this.kick()
+        }
+        return undefined
+      }
+      case 'ported-purge': {
+        const vault = this.#rt.vault
+        if (!vault) return undefined
+        const deleted = await vault.storage.purgeDocuments(p.address)
+        await vault.storage.appendJournal(p.address, { at: new Date().toISOString(), event: 'port', detail: `${deleted} ported documents deleted (TMB-ARC-012)` })
+        this.#rt.logger.info({ portId: p.portId, deleted }, 'ported documents deleted')
         return undefined
       }
     }

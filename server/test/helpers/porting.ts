@@ -24,14 +24,14 @@ export interface PortingNet {
 
 export const FAST = { retryBaseMs: 20, retryCapMs: 300, pollIntervalMs: 20, relayTimeoutMs: 5_000, leaseMs: 10_000 }
 
-export async function portingNet(t: Teardown, o: { windowSeconds?: number; aWorker?: boolean; concurrency?: number } = {}): Promise<PortingNet> {
+export async function portingNet(t: Teardown, o: { windowSeconds?: number; aWorker?: boolean; concurrency?: number; purgePortedAfterSeconds?: number | null } = {}): Promise<PortingNet> {
   const stores = { d: await testStore(t), a: await testStore(t), b: await testStore(t) }
   const start = async (store: Store, overrides: ConfigOverrides, worker = true) => {
     const node = await startNode({ config: testConfig(overrides), store, worker })
     t.teardown(() => node.close())
     return node
   }
-  const portability = { objectionWindowSeconds: o.windowSeconds ?? 0, workerPollMs: 100, replicaPollMs: 1_000 }
+  const portability = { objectionWindowSeconds: o.windowSeconds ?? 0, workerPollMs: 100, replicaPollMs: 1_000, ...(o.purgePortedAfterSeconds !== undefined ? { purgePortedAfterSeconds: o.purgePortedAfterSeconds } : {}) }
   const d = await start(stores.d, { nodeId: 'directory-d', roles: ['routing-node', 'directory'], portability, delivery: { ...FAST, concurrency: o.concurrency ?? 32, batchSize: 64 } })
   const vaultOverrides = (id: string): ConfigOverrides => ({ nodeId: id, roles: ['vault-operator'], directoryUrl: d.url, portability })
   let a = await start(stores.a, vaultOverrides('vault-a'), o.aWorker ?? true)

@@ -13,6 +13,7 @@ import * as m0008 from './0008-directory-replica.js'
 import * as m0011 from './0011-handover.js'
 import * as m0012 from './0012-ciphertext-storage.js'
 import * as m0013 from './0013-port-request-failures.js'
+import * as m0014 from './0014-ported-purge.js'
 
 export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0001-node-keys-and-senders': m0001,
@@ -27,6 +28,7 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0011-handover': m0011,
   '0012-ciphertext-storage': m0012,
   '0013-port-request-failures': m0013,
+  '0014-ported-purge': m0014,
 }
 
 export const migrationProvider: MigrationProvider = {
