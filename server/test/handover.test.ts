@@ -112,10 +112,10 @@ t.test('discovery: B announces handover, C does not; A announces the metering pr
   const da = (await call(a.url, 'GET', '/.well-known/timbre')).json
   const db = (await call(b.url, 'GET', '/.well-known/timbre')).json
   const dc = (await call(c.url, 'GET', '/.well-known/timbre')).json
-  t.same(da.profiles, ['core', 'metering'], 'a charging routing node announces metering')
-  t.same(db.features, ['handover'])
-  t.same(dc.features, [])
-  t.same(db.profiles, ['core'], 'a vault operator that does not route announces no metering')
+  t.same(da.profiles, ['core', 'portability', 'metering'], 'a charging routing node announces metering')
+  t.ok(db.features.includes('handover'))
+  t.notOk(dc.features.includes('handover'))
+  t.same(db.profiles, ['core', 'portability'], 'a vault operator that does not route announces no metering')
 })
 
 t.test('registered → vault with handover: the first open pushes a Handover that joins the chain; no refund', async (t) => {

@@ -26,9 +26,10 @@ t.test('GET /.well-known/timbre is the discovery document (TMB-TRUST-010/011)', 
   t.same(res.json.limits, { maxContentBytes: 10_485_760, maxRequestBytes: 15_000_000 })
   t.same(res.json.algorithms, { signature: ['EdDSA'], keyAgreement: ['ECDH-ES+A256KW'], contentEncryption: ['A256GCM'] })
   t.same(res.json.retry, { deliveryWindowSeconds: 259_200 })
-  // TMB-VER-005: no tariffs → no metering profile; the vault role issues Handover (7.6) by default.
-  t.same(res.json.profiles, ['core'])
-  t.same(res.json.features, ['handover'])
+  // TMB-VER-005: no tariffs → no metering profile; the vault role issues Handover (7.6) by default;
+  // the directory pushes its changes and answers lookups at an instant.
+  t.same(res.json.profiles, ['core', 'portability'])
+  t.same(res.json.features, ['handover', 'directory-push', 'directory-history'])
 })
 
 t.test('discovery lists only the endpoints of the roles played', async (t) => {
@@ -45,8 +46,8 @@ t.test('discovery lists only the endpoints of the roles played', async (t) => {
   t.same((await call(quiet.listenUrl, 'GET', '/.well-known/timbre')).json.features, [], 'handover off: not announced')
   const router = await startTestNode(t, { store: node.store, overrides: { roles: ['routing-node'], metering: { currency: 'EUR', tariffs: { standard: 5 }, terminationFees: {} } } })
   const rd = (await call(router.listenUrl, 'GET', '/.well-known/timbre')).json
-  t.same(rd.profiles, ['core', 'metering'], 'a charging routing node announces metering (11)')
-  t.same(rd.features, [], 'a routing node without the vault role announces no handover')
+  t.same(rd.profiles, ['core', 'portability', 'metering'], 'a charging routing node announces metering (11)')
+  t.same(rd.features, ['directory-push'], 'a routing node without the vault role announces no handover; it accepts directory pushes')
 })
 
 t.test('GET /.well-known/jwks.json: current sig and enc keys, public members only (TMB-TRUST-004/006/009)', async (t) => {

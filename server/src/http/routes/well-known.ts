@@ -35,11 +35,18 @@ export function discoveryDocument(ctx: AppContext): Record<string, unknown> {
     nodeId: config.nodeId,
     roles: [...config.roles],
     endpoints,
-    // TMB-VER-005: exactly what is implemented. Metering (chapter 11) when the
-    // routing node charges (tariffs configured); `handover` (7.6) when the
-    // vault role issues Handover evidence.
-    profiles: ['core', ...(roles.has('routing-node') && tariffsOf(config).length > 0 ? ['metering'] : [])],
-    features: roles.has('vault-operator') && config.vault.handover !== 'off' ? ['handover'] : [],
+    // TMB-VER-005: exactly what is implemented. Portability (chapter 9) by
+    // every role of this node; metering (chapter 11) when the routing node
+    // charges (tariffs configured); `handover` (7.6) when the vault role issues
+    // Handover evidence; `directory-push` when the directory pushes change
+    // notifications or the routing node accepts them (DIR-018);
+    // `directory-history` when the directory answers lookups `at` an instant (DIR-009).
+    profiles: ['core', 'portability', ...(roles.has('routing-node') && tariffsOf(config).length > 0 ? ['metering'] : [])],
+    features: [
+      ...(roles.has('vault-operator') && config.vault.handover !== 'off' ? ['handover'] : []),
+      ...(roles.has('directory') || roles.has('routing-node') ? ['directory-push'] : []),
+      ...(roles.has('directory') ? ['directory-history'] : []),
+    ],
     limits: { maxContentBytes: config.limits.maxContentBytes, maxRequestBytes: config.limits.maxRequestBytes },
     algorithms: { signature: [SIGNATURE_ALG], keyAgreement: [KEY_AGREEMENT_ALG], contentEncryption: [CONTENT_ENCRYPTION_ALG] },
     retry: { deliveryWindowSeconds: config.delivery.windowSeconds },
