@@ -220,7 +220,7 @@ async function measureReplica(store, client, { seed, n, lookups, keys }) {
   // verifies a stored line's signature once and keeps it (DirectoryReplica,
   // 2f81d31), so a lookup is the query alone once the line has been seen…
   const db = store.db
-  const nodeLookup = await timeEach(seed, n, lookups, async (address) => {
+  const replicaLine = async (address) => {
     const at = new Date()
     const r = await db
       .selectFrom('directory_replica_lines')
@@ -230,19 +230,12 @@ async function measureReplica(store, client, { seed, n, lookups, keys }) {
       .where((eb) => eb.or([eb('valid_to', 'is', null), eb('valid_to', '>', at)]))
       .executeTakeFirst()
     if (!r) throw new Error('replica lookup found no line')
-  })
+    return r
+  }
+  const nodeLookup = await timeEach(seed, n, lookups, replicaLine)
   // …and the query plus the Ed25519 verification the first time a line is seen.
   const lookup = await timeEach(seed, n, lookups, async (address) => {
-    const at = new Date()
-    const r = await db
-      .selectFrom('directory_replica_lines')
-      .select(['line', 'address'])
-      .where('address', '=', address)
-      .where('valid_from', '<=', at)
-      .where((eb) => eb.or([eb('valid_to', 'is', null), eb('valid_to', '>', at)]))
-      .executeTakeFirst()
-    if (!r) throw new Error('replica lookup found no line')
-    await verifyDirectoryLine(r.line, new KeySet(keys))
+    await verifyDirectoryLine((await replicaLine(address)).line, new KeySet(keys))
   })
   const plan = (await client.query('explain select "line" from "directory_replica_lines" where "address" = $1 and "valid_from" <= $2 and ("valid_to" is null or "valid_to" > $2)', [randomAddresses(seed, n, 1)[0], new Date()])).rows.map((r) => r['QUERY PLAN']).join(' / ')
   s.done(`SQL p50 ${sql.p50Ms} ms p99 ${sql.p99Ms} ms (in PostgreSQL p99 ${execution.p99Ms} ms); node lookup p50 ${nodeLookup.p50Ms} ms p99 ${nodeLookup.p99Ms} ms; first sight (+ verify) p50 ${lookup.p50Ms} ms p99 ${lookup.p99Ms} ms`)

@@ -57,11 +57,7 @@ type Db = Kysely<Database> | Transaction<Database>
 
 /** Store one evidence of a delivery; an evidence id seen before is ignored (repeats). */
 export async function recordEvidence(db: Db, senderId: string, jws: string, evidence: Evidence, at: Date): Promise<void> {
-  await db
-    .insertInto('evidence')
-    .values({ evidence_id: evidence.evidenceId, sender_id: senderId, message_id: evidence.messageId, event: evidence.event, issuer: evidence.issuer, jws, created_at: at })
-    .onConflict((oc) => oc.column('evidence_id').doNothing())
-    .execute()
+  await recordEvidences(db, senderId, [{ jws, evidence }], at)
 }
 
 /** Store several evidences of one delivery in one statement; ids seen before are ignored. */

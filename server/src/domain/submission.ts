@@ -21,7 +21,7 @@ import { sql, type Insertable, type Transaction } from 'kysely'
 import { NodeError } from '../errors.js'
 import { problemBody } from '../http/problem.js'
 import { Batcher, type Outcome } from '../store/batcher.js'
-import { REPLAY_SKEW_SECONDS } from '../store/replay-repository.js'
+import { replayExpiresAt } from '../store/replay-repository.js'
 import type { Database, DeliveriesTable } from '../store/schema.js'
 import { senderCache } from '../store/sender-cache.js'
 import type { RoutingServices } from './routing.js'
@@ -102,8 +102,26 @@ interface KeyClaim {
   now: Date
 }
 
+/** What step 18 writes besides the delivery row, for a new submission or a re-route. */
+interface Written {
+  auth: Acceptance['auth']
+  key: string
+  evidenceId: string
+  now: Date
+  answer: Answer
+  messageId: string
+  stamp: string
+}
+
 const ok = <R>(value: R): Outcome<R> => ({ ok: true, value })
-const replayExpiry = (exp: number) => new Date((exp + REPLAY_SKEW_SECONDS) * 1000).toISOString()
+const nonceRows = (items: readonly Acceptance[]) => items.map((i) => ({ jti: i.auth.jti, expires_at: replayExpiresAt(i.auth.exp) }))
+const relayRows = (items: readonly Written[]) =>
+  items.map((i) => ({ kind: 'relay' as const, sender_id: i.auth.sender.id, message_id: i.messageId, payload: JSON.stringify({ senderKey: i.auth.sender.jwk }), available_at: i.now }))
+const COMPLETED = { state: 'completed' as const, response_status: sql<number>`v.st::int`, response_body: sql<string>`v.b::jsonb` }
+const written = (i: Acceptance): Written => ({ ...i, messageId: i.delivery.message_id, stamp: i.delivery.stamp })
+// The idempotency completions as a VALUES list `v(s, k, st, b)` to update from.
+const completions = (items: readonly Written[]) =>
+  sql<{ s: string; k: string; st: string; b: string }>`(values ${sql.join(items.map((i) => sql`(${i.auth.sender.id}, ${i.key}, ${i.answer.status}, ${JSON.stringify({ text: i.answer.body, type: i.answer.contentType })})`))})`.as<'v'>(sql`v(s, k, st, b)`)
 
 /** Members a re-route must keep from the original envelope (TMB-PORT-026). */
 const REROUTE_SAME = ['messageId', 'sender', 'recipient', 'documentType', 'title', 'issueDate', 'retentionHint', 'senderReference'] as const
@@ -466,16 +484,14 @@ export class SubmissionService {
     } else if (items.length > 1) {
       try {
         await this.#r.db.transaction().execute(async (trx) => {
-          const nonces = items.map((i) => sql`(${i.auth.jti}, ${replayExpiry(i.auth.exp)})`)
-          const claimed = await sql<{ jti: string }>`insert into replay_nonces (jti, expires_at)
-            select v.j, v.e::timestamptz from (values ${sql.join(nonces)}) as v(j, e)
-            on conflict (jti) do nothing returning jti`.execute(trx)
-          if (claimed.rows.length !== items.length) throw new BatchFallback()
+          const claimed = await trx.insertInto('replay_nonces').values(nonceRows(items))
+            .onConflict((oc) => oc.column('jti').doNothing()).returning('jti').execute()
+          if (claimed.length !== items.length) throw new BatchFallback()
           for (const i of items) await this.#charge(trx, i)
           const inserted = await trx.insertInto('deliveries').values(items.map((i) => i.delivery))
             .onConflict((oc) => oc.columns(['sender_id', 'message_id']).doNothing()).returning('message_id').execute()
           if (inserted.length !== items.length) throw new BatchFallback()
-          await this.#finish(trx, items.map((i) => ({ ...i, messageId: i.delivery.message_id, stamp: i.delivery.stamp })))
+          await this.#finish(trx, items.map(written))
         })
         return items.map(() => ok(undefined))
       } catch {
@@ -492,7 +508,7 @@ export class SubmissionService {
             .onConflict((oc) => oc.columns(['sender_id', 'message_id']).doNothing()).executeTakeFirst()
           // A concurrent submission of the same message won the race: answer as step 14 would.
           if (Number(ins.numInsertedOrUpdatedRows ?? 0n) !== 1) throw new RaceLost()
-          await this.#finish(trx, [{ ...i, messageId: i.delivery.message_id, stamp: i.delivery.stamp }])
+          await this.#finish(trx, [written(i)])
         })
         outcomes.push(ok(undefined))
       } catch (error) {
@@ -510,24 +526,19 @@ export class SubmissionService {
   // than items), and the caller falls back to one transaction per item.
   async #oneStatement(items: readonly Acceptance[]): Promise<void> {
     const n = items.length
-    const done = items.map((i) => sql`(${i.auth.sender.id}, ${i.key}, ${i.answer.status}, ${JSON.stringify({ text: i.answer.body, type: i.answer.contentType })})`)
+    const w = items.map(written)
     await this.#r.db
-      .with('n', (db) => db.insertInto('replay_nonces')
-        .values(items.map((i) => ({ jti: i.auth.jti, expires_at: new Date(replayExpiry(i.auth.exp)) })))
+      .with('n', (db) => db.insertInto('replay_nonces').values(nonceRows(items))
         .onConflict((oc) => oc.column('jti').doNothing())
         .returning('jti'))
       .with('d', (db) => db.insertInto('deliveries').values(items.map((i) => i.delivery))
         .onConflict((oc) => oc.columns(['sender_id', 'message_id']).doNothing())
         .returning('message_id'))
-      .with('e', (db) => db.insertInto('evidence')
-        .values(items.map((i) => ({ evidence_id: i.evidenceId, sender_id: i.auth.sender.id, message_id: i.delivery.message_id, event: 'SubmissionAcceptance', issuer: this.#r.config.nodeId, jws: i.delivery.stamp, created_at: i.now })))
-        .returning('evidence_id'))
-      .with('o', (db) => db.insertInto('outbox')
-        .values(items.map((i) => ({ kind: 'relay' as const, sender_id: i.auth.sender.id, message_id: i.delivery.message_id, payload: JSON.stringify({ senderKey: i.auth.sender.jwk }), available_at: i.now })))
-        .returning('id'))
+      .with('e', (db) => db.insertInto('evidence').values(this.#stampRows(w)).returning('evidence_id'))
+      .with('o', (db) => db.insertInto('outbox').values(relayRows(w)).returning('id'))
       .with('k', (db) => db.updateTable('idempotency_keys')
-        .from(sql<{ s: string; k: string; st: string; b: string }>`(values ${sql.join(done)})`.as<'v'>(sql`v(s, k, st, b)`))
-        .set({ state: 'completed', response_status: sql`v.st::int`, response_body: sql`v.b::jsonb` })
+        .from(completions(w))
+        .set(COMPLETED)
         .where(sql<boolean>`idempotency_keys.sender_id = v.s and idempotency_keys.key = v.k`)
         .returning('idempotency_keys.key'))
       .selectNoFrom(sql<number>`1 / (case when (select count(*) from n) = ${n} and (select count(*) from d) = ${n} and (select count(*) from k) = ${n} then 1 else 0 end)`.as('ok'))
@@ -541,20 +552,19 @@ export class SubmissionService {
 
   // The stamps' evidence, the relay jobs and the idempotency completions in one
   // statement (data-modifying CTEs), for one item or a batch.
-  async #finish(trx: Transaction<Database>, items: readonly { auth: Acceptance['auth']; key: string; evidenceId: string; now: Date; answer: Answer; messageId: string; stamp: string }[]): Promise<void> {
-    const done = items.map((i) => sql`(${i.auth.sender.id}, ${i.key}, ${i.answer.status}, ${JSON.stringify({ text: i.answer.body, type: i.answer.contentType })})`)
+  async #finish(trx: Transaction<Database>, items: readonly Written[]): Promise<void> {
     await trx
-      .with('e', (db) => db.insertInto('evidence')
-        .values(items.map((i) => ({ evidence_id: i.evidenceId, sender_id: i.auth.sender.id, message_id: i.messageId, event: 'SubmissionAcceptance', issuer: this.#r.config.nodeId, jws: i.stamp, created_at: i.now })))
-        .returning('evidence_id'))
-      .with('o', (db) => db.insertInto('outbox')
-        .values(items.map((i) => ({ kind: 'relay' as const, sender_id: i.auth.sender.id, message_id: i.messageId, payload: JSON.stringify({ senderKey: i.auth.sender.jwk }), available_at: i.now })))
-        .returning('id'))
+      .with('e', (db) => db.insertInto('evidence').values(this.#stampRows(items)).returning('evidence_id'))
+      .with('o', (db) => db.insertInto('outbox').values(relayRows(items)).returning('id'))
       .updateTable('idempotency_keys')
-      .from(sql<{ s: string; k: string; st: string; b: string }>`(values ${sql.join(done)})`.as<'v'>(sql`v(s, k, st, b)`))
-      .set({ state: 'completed', response_status: sql`v.st::int`, response_body: sql`v.b::jsonb` })
+      .from(completions(items))
+      .set(COMPLETED)
       .where(sql<boolean>`idempotency_keys.sender_id = v.s and idempotency_keys.key = v.k`)
       .execute()
+  }
+
+  #stampRows(items: readonly Written[]) {
+    return items.map((i) => ({ evidence_id: i.evidenceId, sender_id: i.auth.sender.id, message_id: i.messageId, event: 'SubmissionAcceptance' as const, issuer: this.#r.config.nodeId, jws: i.stamp, created_at: i.now }))
   }
 
   async #answerExisting(

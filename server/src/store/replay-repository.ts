@@ -8,6 +8,9 @@ import type { Database } from './schema.js'
 /** Seconds a jti is kept beyond its `exp`: the tolerated clock skew (spec 3.6). */
 export const REPLAY_SKEW_SECONDS = 300
 
+/** When a proof's jti may be forgotten: its `exp` plus the tolerated skew. */
+export const replayExpiresAt = (expSeconds: number): Date => new Date((expSeconds + REPLAY_SKEW_SECONDS) * 1000)
+
 export class ReplayRepository implements ReplayStore {
   readonly #db: Kysely<Database>
   #lastPurge = 0
@@ -19,7 +22,7 @@ export class ReplayRepository implements ReplayStore {
   /** True when this jti was not seen before (and is now recorded). */
   async claim(jti: string, expSeconds: number, trx?: Transaction<Database>): Promise<boolean> {
     const db = trx ?? this.#db
-    const expiresAt = new Date((expSeconds + REPLAY_SKEW_SECONDS) * 1000)
+    const expiresAt = replayExpiresAt(expSeconds)
     const res = await db
       .insertInto('replay_nonces')
       .values({ jti, expires_at: expiresAt })
